@@ -1,0 +1,302 @@
+"""The one place that talks to Chroma: chunks through llama-index's ChromaVectorStore, plus a small
+registry of indexed articles whose entry is written last, so an article is only "done" once all
+of its chunks are in."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from qa_bot.errors import EmptyIndexError, StoreError
+from qa_bot.types import Article, Chunk, ScoredChunk
+
+logging.getLogger("chromadb.telemetry").setLevel(logging.CRITICAL)
+
+_PAGE = 2000  # rows per Chroma get(); bounded memory when scanning a large collection
+_WRITE_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """What the registry knows of an indexed article."""
+
+    doc_id: str
+    title: str
+    source: str
+    url: str
+    published: date | None
+    path: str
+    content_hash: str
+    n_chunks: int
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Metadata filters applied inside Chroma (dense) and to the lexical side alike."""
+
+    sources: tuple[str, ...] = ()
+    published_from: date | None = None
+    published_to: date | None = None
+    doc_ids: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.sources or self.published_from or self.published_to or self.doc_ids)
+
+    def accepts(self, chunk: Chunk) -> bool:
+        if self.sources and chunk.source not in self.sources:
+            return False
+        if self.doc_ids and chunk.doc_id not in self.doc_ids:
+            return False
+        if self.published_from and (not chunk.published or chunk.published < self.published_from):
+            return False
+        if self.published_to and (not chunk.published or chunk.published > self.published_to):
+            return False
+        return True
+
+
+def _date_int(value: date | None) -> int:
+    return int(value.strftime("%Y%m%d")) if value else 0
+
+
+def _parse_iso(value: object) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def chunk_metadata(chunk: Chunk) -> dict:
+    return {
+        "doc_id": chunk.doc_id,
+        "title": chunk.title,
+        "source": chunk.source,
+        "published": chunk.published.isoformat() if chunk.published else "",
+        "published_int": _date_int(chunk.published),
+        "start": chunk.start,
+        "end": chunk.end,
+        "dates": ",".join(d.isoformat() for d in chunk.dates),
+    }
+
+
+def chunk_from_record(chunk_id: str, text: str, meta: dict) -> Chunk:
+    return Chunk(
+        chunk_id=chunk_id,
+        doc_id=str(meta.get("doc_id", "")),
+        text=text or "",
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", 0)),
+        title=str(meta.get("title", "")),
+        source=str(meta.get("source", "")),
+        published=_parse_iso(meta.get("published")),
+        dates=tuple(date.fromisoformat(d) for d in str(meta.get("dates", "")).split(",") if d),
+    )
+
+
+def _where(filters: Filters | None) -> dict | None:
+    if not filters:
+        return None
+    clauses: list[dict] = []
+    if filters.sources:
+        clauses.append({"source": {"$in": list(filters.sources)}})
+    if filters.doc_ids:
+        clauses.append({"doc_id": {"$in": list(filters.doc_ids)}})
+    if filters.published_from:
+        clauses.append({"published_int": {"$gte": _date_int(filters.published_from)}})
+    if filters.published_to:
+        clauses.append({"published_int": {"$lte": _date_int(filters.published_to)}})
+        clauses.append({"published_int": {"$gt": 0}})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def make_client(index_dir: Path, chroma_url: str | None):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if chroma_url:
+        parsed = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
+        if not parsed.hostname:
+            raise StoreError(f"'{chroma_url}' is not a Chroma server URL (expected http://HOST:PORT).")
+        try:
+            client = chromadb.HttpClient(
+                host=parsed.hostname,
+                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https",
+                settings=settings,
+            )
+            client.heartbeat()
+        except Exception as exc:  # chromadb raises several unrelated types for a dead server
+            raise StoreError(f"Cannot reach the Chroma server at {chroma_url} ({type(exc).__name__}).") from None
+        return client
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(index_dir), settings=settings)
+    except Exception as exc:  # a damaged sqlite file or folder surfaces as many different errors
+        raise StoreError(
+            f"The index at {index_dir} cannot be opened ({type(exc).__name__}); "
+            "move it aside and ingest again."
+        ) from None
+
+
+class ChromaStore:
+    """Chunks and the article registry in two Chroma collections named after `collection`."""
+
+    def __init__(self, index_dir: Path, collection: str = "qa_bot", chroma_url: str | None = None):
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        self.location = chroma_url or str(index_dir)
+        self._client = make_client(index_dir, chroma_url)
+        try:
+            self._chunks = self._client.get_or_create_collection(
+                f"{collection}_chunks",
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+            self._articles = self._client.get_or_create_collection(
+                f"{collection}_articles", embedding_function=None
+            )
+        except Exception as exc:
+            raise StoreError(f"The index at {self.location} cannot be read ({type(exc).__name__}).") from None
+        self._vectors = ChromaVectorStore(chroma_collection=self._chunks)
+
+    # ---- reading -------------------------------------------------------------------------
+    def count(self) -> int:
+        return self._chunks.count()
+
+    def generation(self) -> tuple[int, str]:
+        """Changes whenever any process writes: lets a lexical index notice it is stale."""
+        collection = self._client.get_collection(self._chunks.name, embedding_function=None)
+        return collection.count(), str((collection.metadata or {}).get("generation", ""))
+
+    def query(self, embedding: np.ndarray, top_k: int, filters: Filters | None = None) -> list[ScoredChunk]:
+        from llama_index.core.vector_stores.types import VectorStoreQuery
+
+        if self.count() == 0:
+            raise EmptyIndexError("The index is empty; add articles first with `qa-bot ingest PATH`.")
+        result = self._vectors.query(
+            VectorStoreQuery(query_embedding=embedding.tolist(), similarity_top_k=top_k),
+            **({"where": _where(filters)} if filters else {}),
+        )
+        scored = []
+        for rank, (node, similarity) in enumerate(zip(result.nodes, result.similarities or [])):
+            # ChromaVectorStore reports exp(-distance); with cosine space that is exp(cos - 1)
+            cosine = 1.0 + float(np.log(max(similarity, 1e-12)))
+            scored.append(
+                ScoredChunk(
+                    chunk=chunk_from_record(node.node_id, node.get_content(), node.metadata),
+                    score=cosine,
+                    dense_rank=rank,
+                )
+            )
+        return scored
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        offset = 0
+        while True:
+            page = self._chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+            if not page["ids"]:
+                return
+            for cid, text, meta in zip(page["ids"], page["documents"], page["metadatas"]):
+                yield chunk_from_record(cid, text, meta or {})
+            offset += len(page["ids"])
+
+    def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
+        page = self._chunks.get(ids=list(chunk_ids), include=["documents", "metadatas"])
+        by_id = {
+            cid: chunk_from_record(cid, text, meta or {})
+            for cid, text, meta in zip(page["ids"], page["documents"], page["metadatas"])
+        }
+        return [by_id[c] for c in chunk_ids if c in by_id]
+
+    def articles(self) -> list[ArticleRecord]:
+        records = []
+        offset = 0
+        while True:
+            page = self._articles.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            if not page["ids"]:
+                break
+            records.extend(self._record(i, m or {}) for i, m in zip(page["ids"], page["metadatas"]))
+            offset += len(page["ids"])
+        return sorted(records, key=lambda r: r.doc_id)
+
+    def get_articles(self, doc_ids: Sequence[str]) -> dict[str, ArticleRecord]:
+        if not doc_ids:
+            return {}
+        page = self._articles.get(ids=list(doc_ids), include=["metadatas"])
+        return {i: self._record(i, m or {}) for i, m in zip(page["ids"], page["metadatas"])}
+
+    def article_text(self, doc_id: str) -> str | None:
+        page = self._articles.get(ids=[doc_id], include=["documents"])
+        return page["documents"][0] if page["ids"] else None
+
+    @staticmethod
+    def _record(doc_id: str, meta: dict) -> ArticleRecord:
+        return ArticleRecord(
+            doc_id=doc_id,
+            title=str(meta.get("title", "")),
+            source=str(meta.get("source", "")),
+            url=str(meta.get("url", "")),
+            published=_parse_iso(meta.get("published")),
+            path=str(meta.get("path", "")),
+            content_hash=str(meta.get("content_hash", "")),
+            n_chunks=int(meta.get("n_chunks", 0)),
+        )
+
+    # ---- writing -------------------------------------------------------------------------
+    def write_articles(self, items: Sequence[tuple[Article, list[Chunk], np.ndarray]]) -> int:
+        """Replaces these articles. Registry entries go first and come back last, so a crash in
+        between leaves them unregistered and the next ingest redoes them from scratch."""
+        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+        doc_ids = [article.doc_id for article, _, _ in items]
+        self.delete_articles(doc_ids, bump=False)
+        nodes = [
+            TextNode(
+                id_=chunk.chunk_id,
+                text=chunk.text,
+                metadata=chunk_metadata(chunk),
+                embedding=vector.tolist(),
+                # llama-index writes the source node's id as `doc_id`/`document_id` metadata
+                relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=chunk.doc_id)},
+            )
+            for _, chunks, vectors in items
+            for chunk, vector in zip(chunks, vectors)
+        ]
+        for i in range(0, len(nodes), _WRITE_BATCH):
+            self._vectors.add(nodes[i : i + _WRITE_BATCH])
+        self._articles.add(
+            ids=doc_ids,
+            embeddings=[[1.0]] * len(items),  # the registry is looked up by id, never by vector
+            documents=[article.text for article, _, _ in items],
+            metadatas=[
+                {
+                    "title": article.title,
+                    "source": article.source,
+                    "url": article.url,
+                    "published": article.published.isoformat() if article.published else "",
+                    "path": article.path,
+                    "content_hash": article.content_hash,
+                    "n_chunks": len(chunks),
+                }
+                for article, chunks, _ in items
+            ],
+        )
+        self._bump()
+        return len(nodes)
+
+    def delete_articles(self, doc_ids: Sequence[str], bump: bool = True) -> None:
+        if not doc_ids:
+            return
+        for i in range(0, len(doc_ids), 500):
+            batch = list(doc_ids[i : i + 500])
+            self._articles.delete(ids=batch)
+            self._chunks.delete(where={"doc_id": {"$in": batch}})
+        if bump:
+            self._bump()
+
+    def _bump(self) -> None:
+        self._chunks.modify(metadata={"generation": uuid.uuid4().hex})

@@ -1,0 +1,47 @@
+"""Dense (Chroma) plus lexical (BM25) retrieval, fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qa_bot.embed import Embedder
+from qa_bot.retrieve.fusion import reciprocal_rank_fusion
+from qa_bot.store.chroma import ChromaStore, Filters
+from qa_bot.store.lexical import SyncedLexicalIndex
+from qa_bot.types import ScoredChunk
+
+
+class HybridRetriever:
+    def __init__(
+        self,
+        store: ChromaStore,
+        embedder: Embedder,
+        top_k: int = 5,
+        candidates: int = 30,
+        rrf_k: int = 60,
+    ):
+        if top_k <= 0:
+            raise ValueError(f"top_k must be > 0, got {top_k}")
+        self.store = store
+        self.embedder = embedder
+        self.top_k = top_k
+        self.candidates = max(candidates, top_k)
+        self.rrf_k = rrf_k
+        self.lexical = SyncedLexicalIndex(store)
+
+    def retrieve(
+        self,
+        query: str,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> list[ScoredChunk]:
+        top_k = self.top_k if top_k is None else top_k
+        if top_k <= 0:
+            raise ValueError(f"top_k must be > 0, got {top_k}")
+        depth = max(self.candidates, top_k)
+        if query_vector is None:
+            query_vector = self.embedder.encode([query])[0]
+        dense = self.store.query(query_vector, depth, filters)
+        lexical = self.lexical.current().search(query, depth, filters)
+        return reciprocal_rank_fusion([dense, lexical], k=self.rrf_k)[:top_k]

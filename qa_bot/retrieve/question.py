@@ -1,0 +1,69 @@
+"""What kind of answer a question wants, so evidence of that kind can be preferred."""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+
+class QuestionType(str, Enum):
+    WHEN = "when"
+    WHO = "who"
+    WHERE = "where"
+    HOW_MANY = "how_many"
+    YES_NO = "yes_no"
+    OTHER = "other"
+
+
+_PATTERNS: list[tuple[QuestionType, re.Pattern]] = [
+    (QuestionType.HOW_MANY, re.compile(r"\bhow (many|much|old|long|far|cold|hot|high|large|big|tall)\b|\b(what|which) (number|percentage|amount|temperature|year)\b", re.I)),
+    (QuestionType.WHEN, re.compile(r"\bwhen\b|\b(what|which) (date|day|month|time)\b|\bon what date\b", re.I)),
+    (QuestionType.WHO, re.compile(r"\bwho(m|se)?\b|\b(what|which) (person|people|company|organi[sz]ation|agency|team|group|country)\b", re.I)),
+    (QuestionType.WHERE, re.compile(r"\bwhere\b|\b(what|which|in which) (city|place|country|region|location|port|base|state)\b", re.I)),
+    (QuestionType.YES_NO, re.compile(r"^\s*(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b", re.I)),
+]
+
+
+def classify(question: str) -> QuestionType:
+    for kind, pattern in _PATTERNS:
+        if pattern.search(question):
+            return kind
+    return QuestionType.OTHER
+
+
+_MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_DATE = re.compile(
+    rf"\b{_MONTHS}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTHS}\b|\b(?:19|20)\d{{2}}\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b"
+    r"|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|tomorrow|today|tonight)\b",
+    re.I,
+)
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|millions?|billions?)\b",
+    re.I,
+)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+
+
+def matches_type(kind: QuestionType, sentence: str) -> bool:
+    """Whether a sentence holds the kind of thing the question asks for."""
+    if kind is QuestionType.WHEN:
+        return bool(_DATE.search(sentence))
+    if kind is QuestionType.HOW_MANY:
+        return bool(_NUMBER.search(sentence))
+    if kind in (QuestionType.WHO, QuestionType.WHERE):
+        return bool(_NAME.search(sentence))
+    return False
+
+
+_FUTURE = re.compile(r"\b(next|upcoming|coming|future|scheduled|slated|will)\b", re.I)
+_PAST = re.compile(r"\b(last|latest|most recent|recently|previous|prior)\b", re.I)
+
+
+def temporal_direction(question: str) -> int:
+    """+1 when the question looks ahead of the day it is asked ("next talks"), -1 when it looks
+    back ("latest figures"), 0 otherwise."""
+    if _FUTURE.search(question):
+        return 1
+    if _PAST.search(question):
+        return -1
+    return 0

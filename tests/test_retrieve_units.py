@@ -1,0 +1,77 @@
+import pytest
+
+from qa_bot.chat.condense import condense
+from qa_bot.retrieve.fusion import reciprocal_rank_fusion
+from qa_bot.retrieve.question import QuestionType, classify, temporal_direction
+from qa_bot.types import Chunk, ScoredChunk
+
+
+def ranked(*ids, dense=True):
+    return [
+        ScoredChunk(Chunk(i, "d", i, 0, 1), 1.0, dense_rank=r if dense else None, lexical_rank=None if dense else r)
+        for r, i in enumerate(ids)
+    ]
+
+
+def test_rrf_rewards_agreement_between_lists():
+    fused = reciprocal_rank_fusion([ranked("a", "b", "c"), ranked("b", "x", "c", dense=False)], k=60)
+    assert [s.chunk.chunk_id for s in fused] == ["b", "c", "a", "x"]
+    assert fused[0].score == pytest.approx(1 / 62 + 1 / 61)
+    assert fused[1].score == pytest.approx(2 / 63)
+    assert (fused[0].dense_rank, fused[0].lexical_rank) == (1, 0)
+
+
+@pytest.mark.parametrize("rankings", [[], [[]], [[], []]])
+def test_rrf_of_nothing_is_nothing(rankings):
+    assert reciprocal_rank_fusion(rankings) == []
+
+
+def test_rrf_one_list_keeps_its_order_and_rejects_bad_k():
+    assert [s.chunk.chunk_id for s in reciprocal_rank_fusion([ranked("z", "y")])] == ["z", "y"]
+    with pytest.raises(ValueError, match="k must be > 0, got 0"):
+        reciprocal_rank_fusion([ranked("a")], k=0)
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("When are the next talks?", QuestionType.WHEN),
+        ("On what date did authorities report it?", QuestionType.WHEN),
+        ("Who led the Russian delegation?", QuestionType.WHO),
+        ("How many were injured?", QuestionType.HOW_MANY),
+        ("Where is Perm located?", QuestionType.WHERE),
+        ("Did the talks succeed?", QuestionType.YES_NO),
+        ("What did Putin try to use as a weapon?", QuestionType.OTHER),
+    ],
+)
+def test_question_types(question, kind):
+    assert classify(question) is kind
+
+
+def test_temporal_direction():
+    assert temporal_direction("When are the next talks?") == 1
+    assert temporal_direction("What was the latest casualty count?") == -1
+    assert temporal_direction("Who led the delegation?") == 0
+
+
+HISTORY_PERSON = [
+    {"role": "user", "content": "Who led the Russian delegation in Abu Dhabi?"},
+    {"role": "assistant", "content": "Admiral Igor Kostyukov led the Russian delegation [1]."},
+]
+HISTORY_SCENE = [
+    {"role": "user", "content": "How many people were killed in the overnight strikes on Kyiv and Kharkiv?"},
+    {"role": "assistant", "content": "One person was killed [1]."},
+]
+
+
+@pytest.mark.parametrize(
+    "question, history, expected",
+    [
+        ("What agency does he head?", HISTORY_PERSON, "What agency does Admiral Igor Kostyukov head?"),
+        ("And how many were injured?", HISTORY_SCENE, "How many were injured in the overnight strikes on Kyiv and Kharkiv?"),
+        ("Who led the Russian delegation?", [], "Who led the Russian delegation?"),
+        ("Who governs Belgorod province today?", HISTORY_SCENE, "Who governs Belgorod province today?"),
+    ],
+)
+def test_condense_follow_ups(question, history, expected):
+    assert condense(question, history) == expected

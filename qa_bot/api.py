@@ -1,0 +1,136 @@
+"""`QABot`: the one pipeline. The CLI, the web app and the evaluator all go through it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from qa_bot.answer import ExtractiveAnswerer, rerank_by_evidence, select_evidence
+from qa_bot.answer.base import Answerer
+from qa_bot.chat import condense
+from qa_bot.embed import Embedder
+from qa_bot.errors import EmptyIndexError, InputError
+from qa_bot.ingest.indexer import Indexer, Progress
+from qa_bot.retrieve import HybridRetriever
+from qa_bot.settings import AnswererKind, Settings
+from qa_bot.store import ArticleRecord, ChromaStore, Filters
+from qa_bot.types import Answer, IngestReport
+
+MAX_QUESTION_CHARS = 2000
+EVIDENCE_POOL = 12  # fused passages whose sentences are read; the best of them are shown and cited
+
+
+class QABot:
+    """Question answering over the articles in one index.
+
+    >>> bot = QABot(index_dir="index")
+    >>> bot.ingest(["seeds/"])
+    >>> bot.ask("When are the next talks?").text
+    """
+
+    def __init__(self, index_dir: str | Path | None = None, *, settings: Settings | None = None, **overrides):
+        try:
+            base = settings or Settings()
+            self.settings = base.with_overrides(index_dir=Path(index_dir) if index_dir else None, **overrides)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise InputError(f"Invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}.") from None
+        s = self.settings
+        self.store = ChromaStore(s.index_dir, s.collection, s.chroma_url)
+        self.embedder = Embedder(s.embed_model, s.precision, s.embed_batch_size, s.cache_dir)
+        self.retriever = HybridRetriever(self.store, self.embedder, s.top_k, s.candidates, s.rrf_k)
+        self._indexer = Indexer(self.store, self.embedder, s.chunk_words)
+        self._answerers: dict[AnswererKind, Answerer] = {
+            AnswererKind.EXTRACTIVE: ExtractiveAnswerer(s.min_evidence)
+        }
+        self._lock = threading.Lock()
+
+    # ---- articles ----------------------------------------------------------------------
+    def ingest(self, paths: Sequence[str | Path], sync: bool = False, progress: Progress | None = None) -> IngestReport:
+        """Adds new and changed articles; unchanged ones are skipped, so running it twice adds nothing."""
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        if not paths:
+            raise InputError("Give at least one file or folder to ingest.")
+        with self._lock:
+            return self._indexer.ingest([Path(p) for p in paths], sync=sync, progress=progress)
+
+    def articles(self) -> list[ArticleRecord]:
+        return self.store.articles()
+
+    def remove(self, doc_ids: Sequence[str]) -> None:
+        with self._lock:
+            self.store.delete_articles(list(doc_ids))
+
+    def count_chunks(self) -> int:
+        return self.store.count()
+
+    # ---- questions ---------------------------------------------------------------------
+    def ask(
+        self,
+        question: str,
+        history: Sequence[dict] | None = None,
+        asked_on: date | str | None = None,
+        *,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        answerer: AnswererKind | str | None = None,
+    ) -> Answer:
+        """Answers from the indexed articles, or abstains when they do not say."""
+        question = _check_question(question)
+        when = _as_date(asked_on)
+        if self.store.count() == 0:  # before loading the model: an empty index is answered at once
+            raise EmptyIndexError("The index is empty; add articles first with `qa-bot ingest PATH`.")
+        kind = AnswererKind.from_str(answerer) if isinstance(answerer, str) else (answerer or self.settings.answerer)
+        standalone = condense(question, history)
+        question_vector = self.embedder.encode([standalone])[0]
+        top_k = top_k or self.settings.top_k
+        pool = self.retriever.retrieve(
+            standalone, top_k=max(top_k, EVIDENCE_POOL), filters=filters, query_vector=question_vector
+        )
+        lexical = self.retriever.lexical.current()
+        evidence = select_evidence(standalone, question_vector, pool, self.embedder, lexical.idf, when)
+        passages = rerank_by_evidence(pool, evidence)[:top_k]
+        draft = self._answerer(kind).answer(standalone, passages, evidence, when)
+        return Answer(
+            text=draft.text,
+            abstained=draft.abstained,
+            citations=draft.citations,
+            question=question,
+            standalone_question=standalone,
+            passages=passages,
+            answerer=draft.answerer,
+            fallback_reason=draft.fallback_reason,
+            evidence_score=draft.evidence_score,
+        )
+
+    def _answerer(self, kind: AnswererKind) -> Answerer:
+        if kind not in self._answerers:
+            raise InputError(f"The '{kind.value}' answerer is not available yet.")
+        return self._answerers[kind]
+
+
+def _check_question(question: str) -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise InputError("The question is empty; ask something about the articles.")
+    question = question.strip()
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InputError(
+            f"The question is {len(question):,} characters long; keep it under {MAX_QUESTION_CHARS:,}."
+        )
+    return question
+
+
+def _as_date(value: date | str | None) -> date:
+    if value is None or value == "":
+        return date.today()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"asked_on must be a date like 2026-01-25, got '{value}'.") from None

@@ -1,0 +1,200 @@
+"""`qa-bot ingest | ask | chat | serve | eval`: a thin shell over QABot; user errors exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from qa_bot.errors import QABotError
+
+EXIT_USER_ERROR = 2
+
+
+def _bot(args: argparse.Namespace, **extra):
+    from qa_bot.api import QABot
+
+    return QABot(
+        index_dir=getattr(args, "index", None),
+        chroma_url=getattr(args, "chroma_url", None),
+        **extra,
+    )
+
+
+def _progress_bar(enabled: bool):
+    """A tqdm bar on a terminal; silent when piped."""
+    if not enabled:
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(unit=" articles", desc="ingest", file=sys.stderr)
+
+    def update(count: int, doc_id: str) -> None:
+        bar.n = count
+        bar.set_postfix_str(doc_id[:30], refresh=False)
+        bar.refresh()
+
+    return update, bar.close
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    bot = _bot(args)
+    progress, close = _progress_bar(sys.stderr.isatty())
+    try:
+        report = bot.ingest(args.paths, sync=args.sync, progress=progress)
+    finally:
+        close()
+    for reason in report.skipped:
+        print(f"skipped: {reason}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def _print_answer(answer, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+        return
+    if answer.standalone_question and answer.standalone_question != answer.question:
+        print(f"(understood as: {answer.standalone_question})")
+    print(answer.text)
+    for c in answer.citations:
+        where = f"{c.title} — {c.source}" if c.source else c.title
+        print(f"  [{c.n}] {where}\n      “{c.sentence}”")
+
+
+def _filters(args: argparse.Namespace):
+    from qa_bot.store import Filters
+
+    return Filters(
+        sources=tuple(args.source or ()),
+        published_from=args.since,
+        published_to=args.until,
+    ) or None
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    bot = _bot(args)
+    answer = bot.ask(
+        args.question,
+        asked_on=args.asked_on,
+        top_k=args.top_k,
+        filters=_filters(args),
+        answerer=args.answerer,
+    )
+    _print_answer(answer, args.json)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    bot = _bot(args)
+    history: list[dict] = []
+    print("Ask about the indexed articles; an empty line or Ctrl-D ends.", file=sys.stderr)
+    while True:
+        try:
+            question = input("? ").strip()
+        except EOFError:
+            return 0
+        if not question:
+            return 0
+        try:
+            answer = bot.ask(question, history=history, answerer=args.answerer)
+        except QABotError as exc:
+            print(exc, file=sys.stderr)
+            continue
+        _print_answer(answer, False)
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from qa_bot.web.app import serve
+
+    bot = _bot(args)
+    if args.ingest_if_empty and bot.count_chunks() == 0:
+        print(bot.ingest(args.ingest_if_empty).summary(), file=sys.stderr)
+    serve(bot, host=args.host, port=args.port)
+    return 0
+
+
+def _date(value: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-01-25, got '{value}'") from None
+
+
+def _store_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index", type=Path, help="index folder (default: $QA_BOT_INDEX_DIR or ./index)")
+    p.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 ($QA_BOT_CHROMA_URL)")
+
+
+def _question_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--answerer", help="extractive (default) or llm")
+    p.add_argument("--top-k", type=int, help="passages to retrieve")
+    p.add_argument("--source", action="append", help="only articles from this source (repeatable)")
+    p.add_argument("--since", type=_date, help="only articles published on or after this date")
+    p.add_argument("--until", type=_date, help="only articles published on or before this date")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa-bot", description="Cited answers from your news articles.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="index files or folders (.txt .md .html .jsonl)")
+    p.add_argument("paths", nargs="+", type=Path)
+    p.add_argument("--sync", action="store_true", help="also remove indexed articles whose files are gone")
+    _store_options(p)
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", help="answer one question")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--asked-on", type=_date, help="the date 'next' and 'latest' are relative to (default: today)")
+    _store_options(p)
+    _question_options(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="ask questions in a terminal conversation")
+    p.add_argument("--answerer", help="extractive (default) or llm")
+    _store_options(p)
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("serve", help="serve the web chat")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--ingest-if-empty", nargs="*", type=Path, default=None, help="index these paths first when the index is empty")
+    _store_options(p)
+    p.set_defaults(func=cmd_serve)
+
+    _register_eval(sub)
+    return parser
+
+
+def _register_eval(sub) -> None:
+    """The eval command lives with the evaluator; it is optional while that module is being built."""
+    try:
+        from qa_bot.evaluate.cli import register
+    except ImportError:
+        return
+    register(sub)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except QABotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted; what was indexed before is kept.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

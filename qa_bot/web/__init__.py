@@ -1,0 +1,1 @@
+"""The Gradio web chat, served beside an OpenAI-compatible API."""

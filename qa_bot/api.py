@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -107,6 +108,20 @@ class QABot:
             fallback_reason=draft.fallback_reason,
             evidence_score=draft.evidence_score,
         )
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[dict] | None = None,
+        asked_on: date | str | None = None,
+        **options,
+    ) -> Iterator[str | Answer]:
+        """Text pieces as they become available, then the final `Answer` (whose text is what counts:
+        an LLM draft whose citations fail the check is replaced by the extractive answer)."""
+        answer = self.ask(question, history=history, asked_on=asked_on, **options)
+        for piece in re.findall(r"\S+\s*", answer.text):
+            yield piece
+        yield answer
 
     def _answerer(self, kind: AnswererKind) -> Answerer:
         if kind not in self._answerers:

@@ -1,0 +1,1 @@
+"""Gold Q&A sets in, metrics and a report out: `qa-bot eval`."""

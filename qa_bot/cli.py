@@ -108,7 +108,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from qa_bot.web.app import serve
+    from qa_bot.web.server import serve
 
     bot = _bot(args)
     if args.ingest_if_empty and bot.count_chunks() == 0:

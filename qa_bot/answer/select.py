@@ -1,8 +1,9 @@
 """Scores every sentence of the retrieved passages as evidence for the question.
 
 A sentence is good evidence when it means what the question asks (cosine), shares the question's
-rare words (IDF-weighted coverage) and holds the kind of thing asked for (a date for "when").
-The best score doubles as the answerability signal: below a threshold the bot abstains.
+rare words (IDF-weighted coverage, the sentence before it counting for part) and holds the kind of
+thing asked for (a date for "when", a number for "how many"). The best score doubles as the
+answerability signal: below a threshold the bot abstains.
 """
 
 from __future__ import annotations
@@ -14,22 +15,30 @@ from datetime import date
 import numpy as np
 
 from qa_bot.embed import Embedder
-from qa_bot.ingest.sentences import sentence_spans
 from qa_bot.ingest.dates import find_dates
-from qa_bot.retrieve.question import QuestionType, classify, matches_type, temporal_direction
+from qa_bot.ingest.sentences import sentence_spans
+from qa_bot.retrieve.question import (
+    QuestionType,
+    answer_type_words,
+    classify,
+    matches_type,
+    temporal_direction,
+)
 from qa_bot.text import terms
 from qa_bot.types import ScoredChunk
 
-# Words of the question that say what is asked rather than what about.
-# Temporal qualifiers ("next", "latest") are resolved against dates, not matched as words.
+# Words that say what is asked rather than what about; temporal qualifiers ("next", "latest") are
+# resolved against dates instead of matched as words.
 _QUESTION_FRAME = frozenset(
     terms("name happen happened mention mentioned say said according article report kind type")
     + terms("next upcoming last latest recent recently previous current")
 )
 
-W_DENSE, W_LEXICAL, W_TYPE = 0.45, 0.45, 0.10
-W_TEMPORAL = 0.15
+W_DENSE, W_LEXICAL, W_TYPE, W_TEMPORAL = 0.45, 0.45, 0.10, 0.15
+CONTEXT_SHARE = 0.5  # how much the previous sentence's words count: it often names the topic
+OFF_TOPIC = 0.8  # factor when a key question word occurs nowhere in the index
 _NEEDS_MATCH = frozenset({QuestionType.WHEN, QuestionType.HOW_MANY})
+TYPE_MISMATCH = 0.6  # "when" without a date, "how many" without a number, is rarely the answer
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,46 @@ class Evidence:
     lexical: float
     type_match: bool
     score: float
+    missing: float = 0.0  # the heaviest question word absent from sentence and context, 0..1
+    numbers_missing: bool = False  # the question names a number the evidence does not
+
+
+@dataclass(frozen=True)
+class QuestionProfile:
+    """What the scorer needs to know of a question, worked out once."""
+
+    kind: QuestionType
+    direction: int
+    required: frozenset[str]  # content words evidence should contain
+    optional: frozenset[str]  # answer-type words ("which *port*"): welcome, not required
+    off_topic: bool
+    unseen_idf: float
+    numbers: frozenset[str]  # numerals in the question ("22nd", "1757"): evidence must share them
+
+    @classmethod
+    def of(cls, question: str, idf: Callable[[str], float]) -> "QuestionProfile":
+        content = {t for t in terms(question) if t not in _QUESTION_FRAME}
+        optional = frozenset(terms(answer_type_words(question))) & content
+        required = frozenset(content - optional) or frozenset(content)
+        unseen = idf("\x00")  # the weight of a word no indexed passage contains
+        return cls(
+            kind=classify(question),
+            direction=temporal_direction(question),
+            required=required,
+            optional=optional,
+            off_topic=any(idf(t) >= unseen for t in required),
+            unseen_idf=unseen,
+            numbers=frozenset(t for t in content if any(ch.isdigit() for ch in t)),
+        )
+
+    def coverage(self, words: set[str], idf: Callable[[str], float]) -> float:
+        """IDF-weighted share of the question's words found; answer-type words only when present."""
+        if not self.required:
+            return 0.0
+        found = self.required & words
+        bonus = self.optional & words
+        total = sum(idf(t) for t in self.required | bonus)
+        return sum(idf(t) for t in found | bonus) / total if total else 0.0
 
 
 def select_evidence(
@@ -54,37 +103,56 @@ def select_evidence(
     asked_on: date | None = None,
 ) -> list[Evidence]:
     """Every sentence of every passage, best evidence first."""
-    kind = classify(question)
-    direction = temporal_direction(question)
-    q_terms = {t for t in terms(question) if t not in _QUESTION_FRAME}
-    q_weight = sum(idf(t) for t in q_terms) or 1.0
-    unseen = idf("\x00")  # the weight of a word no indexed passage contains
-    # the question's most specific word, when not one indexed passage uses it: likely another topic
-    off_topic = any(idf(t) >= unseen for t in q_terms)
-    candidates: list[tuple[int, ScoredChunk, int, int, str]] = []
+    profile = QuestionProfile.of(question, idf)
+    candidates = _sentences(passages)
+    if not candidates:
+        return []
+    cosines = embedder.encode([c[4] for c in candidates]) @ question_vector
+    evidence = []
+    for (rank, passage, start, end, text, words, previous), cosine in zip(candidates, cosines):
+        words = words | set(terms(passage.chunk.title))
+        own = profile.coverage(words, idf)
+        lexical = (1 - CONTEXT_SHARE) * own + CONTEXT_SHARE * profile.coverage(words | previous, idf)
+        absent = profile.required - words - previous
+        missing = max((idf(t) for t in absent), default=0.0) / profile.unseen_idf
+        typed = profile.kind is not QuestionType.OTHER and matches_type(profile.kind, text)
+        score = W_DENSE * float(cosine) + W_LEXICAL * lexical + W_TYPE * typed
+        if profile.off_topic:
+            score *= OFF_TOPIC
+        if profile.kind in _NEEDS_MATCH and not typed:
+            score *= TYPE_MISMATCH
+        if profile.direction and asked_on:
+            dates = find_dates(text, passage.chunk.published or asked_on)
+            score += W_TEMPORAL * _temporal_fit(profile.direction, dates, asked_on)
+        numbers_missing = bool(profile.numbers - words - previous)
+        evidence.append(
+            Evidence(passage, rank, start, end, text, float(cosine), lexical, typed, score, missing, numbers_missing)
+        )
+    evidence.sort(key=lambda e: (-e.score, e.passage_rank, e.start))
+    return evidence
+
+
+def _sentences(passages: Sequence[ScoredChunk]) -> list[tuple]:
+    """(rank, passage, start, end, text, words, words of the sentence just before) for every sentence.
+
+    The sentence before may sit in another retrieved passage of the same article; an answer
+    sentence often leaves its topic to the one before it ("Russian officials attributed the
+    disruptions to…" after "…blackouts in the Arctic…")."""
+    rows = []
     for rank, passage in enumerate(passages):
         chunk = passage.chunk
         for s, e in sentence_spans(chunk.text):
-            candidates.append((rank, passage, chunk.start + s, chunk.start + e, chunk.text[s:e]))
-    if not candidates:
-        return []
-    vectors = embedder.encode([c[4] for c in candidates])
-    cosines = vectors @ question_vector
-    evidence = []
-    for (rank, passage, start, end, text), cosine in zip(candidates, cosines):
-        s_terms = set(terms(text)) | set(terms(passage.chunk.title))
-        lexical = sum(idf(t) for t in q_terms & s_terms) / q_weight if q_terms else 0.0
-        typed = kind is not QuestionType.OTHER and matches_type(kind, text)
-        score = W_DENSE * float(cosine) + W_LEXICAL * lexical + W_TYPE * typed
-        if off_topic:
-            score *= 0.8
-        if kind in _NEEDS_MATCH and not typed:
-            score *= 0.6  # "when" without a date, "how many" without a number, cannot be the answer
-        if direction and asked_on:
-            score += W_TEMPORAL * _temporal_fit(direction, find_dates(text, passage.chunk.published or asked_on), asked_on)
-        evidence.append(Evidence(passage, rank, start, end, text, float(cosine), lexical, typed, score))
-    evidence.sort(key=lambda e: (-e.score, e.passage_rank, e.start))
-    return evidence
+            text = chunk.text[s:e]
+            rows.append([rank, passage, chunk.start + s, chunk.start + e, text, set(terms(text)), set()])
+    by_doc: dict[str, list[list]] = {}
+    for row in rows:
+        by_doc.setdefault(row[1].chunk.doc_id, []).append(row)
+    for doc_rows in by_doc.values():
+        doc_rows.sort(key=lambda r: r[2])
+        for before, row in zip(doc_rows, doc_rows[1:]):
+            if 0 <= row[2] - before[3] <= 3:  # adjacent in the article, whatever passage holds it
+                row[6] = before[5]
+    return [tuple(r) for r in rows]
 
 
 def rerank_by_evidence(passages: Sequence[ScoredChunk], evidence: Sequence[Evidence]) -> list[ScoredChunk]:

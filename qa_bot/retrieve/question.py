@@ -67,3 +67,17 @@ def temporal_direction(question: str) -> int:
     if _PAST.search(question):
         return -1
     return 0
+
+
+_ANSWER_TYPE = re.compile(
+    r"^\s*(?:in |on |at |from |for |to |by )?(?:which|what|whose)\s+(?!(?:is|are|was|were|did|does|do|has|have|had)\b)((?:[a-z-]+\s+){0,2}?[a-z-]+)\s+"
+    r"(?=(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|should|of|in|on|at)\b)",
+    re.I,
+)
+
+
+def answer_type_words(question: str) -> str:
+    """The words that name what kind of thing is asked for ("which *news outlet* did…"): the answer
+    need not repeat them, so evidence is not required to contain them."""
+    match = _ANSWER_TYPE.match(question)
+    return match.group(1) if match else ""

@@ -129,7 +129,10 @@ class Embedder:
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
-        return np.asarray(vectors, dtype=np.float32)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        # bf16 normalizes in bf16 (norms off by up to ~1%); unit length again in fp32
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
 
     @property
     def dimension(self) -> int:

@@ -4,6 +4,7 @@ of its chunks are in."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Iterator, Sequence
@@ -145,10 +146,18 @@ def make_client(index_dir: Path, chroma_url: str | None):
 class ChromaStore:
     """Chunks and the article registry in two Chroma collections named after `collection`."""
 
-    def __init__(self, index_dir: Path, collection: str = "qa_bot", chroma_url: str | None = None):
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
+    def __init__(
+        self,
+        index_dir: Path,
+        collection: str = "qa_bot",
+        chroma_url: str | None = None,
+        cache_dir: Path | None = None,
+    ):
         self.location = chroma_url or str(index_dir)
+        self._index_dir = Path(index_dir)
+        self._cache_dir = Path(cache_dir) if cache_dir else None
+        self._chroma_url = chroma_url
+        self._collection = collection
         self._client = make_client(index_dir, chroma_url)
         try:
             self._chunks = self._client.get_or_create_collection(
@@ -161,7 +170,27 @@ class ChromaStore:
             )
         except Exception as exc:
             raise StoreError(f"The index at {self.location} cannot be read ({type(exc).__name__}).") from None
-        self._vectors = ChromaVectorStore(chroma_collection=self._chunks)
+        self._vectors = None  # llama-index's ChromaVectorStore, imported on first write: ~1.5 s off `ask`
+
+    @property
+    def vectors(self):
+        """The llama-index adapter that writes nodes; reads go to the collection directly."""
+        if self._vectors is None:
+            from llama_index.vector_stores.chroma import ChromaVectorStore
+
+            self._vectors = ChromaVectorStore(chroma_collection=self._chunks)
+        return self._vectors
+
+    def lexical_cache_path(self) -> Path | None:
+        """Where the BM25 snapshot of this collection is kept: beside an embedded index; for a server,
+        in the local cache folder under a name derived from the server URL and collection."""
+        name = f"{self._collection}_lexical.pkl"
+        if not self._chroma_url:
+            return self._index_dir / name
+        if not self._cache_dir:
+            return None
+        server = hashlib.sha256(f"{self._chroma_url.rstrip('/')}\x1f{self._collection}".encode()).hexdigest()[:16]
+        return self._cache_dir / "lexical" / f"{server}_{name}"
 
     # ---- reading -------------------------------------------------------------------------
     def count(self) -> int:
@@ -172,27 +201,31 @@ class ChromaStore:
         collection = self._client.get_collection(self._chunks.name, embedding_function=None)
         return collection.count(), str((collection.metadata or {}).get("generation", ""))
 
-    def query(self, embedding: np.ndarray, top_k: int, filters: Filters | None = None) -> list[ScoredChunk]:
-        from llama_index.core.vector_stores.types import VectorStoreQuery
+    def count_articles(self) -> int:
+        return self._articles.count()
 
+    def query(self, embedding: np.ndarray, top_k: int, filters: Filters | None = None) -> list[ScoredChunk]:
+        """Nearest chunks by cosine. Queried on the collection itself (not through llama-index,
+        whose import alone costs a cold `ask` more than the query does); this is the one place
+        Chroma's column-major result becomes ScoredChunks."""
         if self.count() == 0:
             raise EmptyIndexError("The index is empty; add articles first with `qa-bot ingest PATH`.")
-        result = self._vectors.query(
-            VectorStoreQuery(query_embedding=embedding.tolist(), similarity_top_k=top_k),
-            **({"where": _where(filters)} if filters else {}),
+        result = self._chunks.query(
+            query_embeddings=[np.asarray(embedding, dtype=np.float32).tolist()],
+            n_results=top_k,
+            where=_where(filters),
+            include=["documents", "metadatas", "distances"],
         )
-        scored = []
-        for rank, (node, similarity) in enumerate(zip(result.nodes, result.similarities or [])):
-            # ChromaVectorStore reports exp(-distance); with cosine space that is exp(cos - 1)
-            cosine = 1.0 + float(np.log(max(similarity, 1e-12)))
-            scored.append(
-                ScoredChunk(
-                    chunk=chunk_from_record(node.node_id, node.get_content(), node.metadata),
-                    score=cosine,
-                    dense_rank=rank,
-                )
+        ids, docs = result["ids"][0], result["documents"][0]
+        metas, distances = result["metadatas"][0], result["distances"][0]
+        return [
+            ScoredChunk(
+                chunk=chunk_from_record(cid, text, meta or {}),
+                score=1.0 - float(distance),  # cosine space: distance = 1 - cosine
+                dense_rank=rank,
             )
-        return scored
+            for rank, (cid, text, meta, distance) in enumerate(zip(ids, docs, metas, distances))
+        ]
 
     def iter_chunks(self) -> Iterator[Chunk]:
         offset = 0
@@ -267,7 +300,7 @@ class ChromaStore:
             for chunk, vector in zip(chunks, vectors)
         ]
         for i in range(0, len(nodes), _WRITE_BATCH):
-            self._vectors.add(nodes[i : i + _WRITE_BATCH])
+            self.vectors.add(nodes[i : i + _WRITE_BATCH])
         self._articles.add(
             ids=doc_ids,
             embeddings=[[1.0]] * len(items),  # the registry is looked up by id, never by vector

@@ -1,10 +1,16 @@
-"""BM25 over the same chunks Chroma holds, rebuilt from the collection so it never drifts from it."""
+"""BM25 over the same chunks Chroma holds, rebuilt from the collection so it never drifts from it,
+and saved beside the index keyed by the collection's generation so a new process need not rebuild."""
 
 from __future__ import annotations
 
+import logging
 import math
+import os
+import pickle
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import fields
+from pathlib import Path
 
 import numpy as np
 
@@ -56,9 +62,18 @@ class LexicalIndex:
         ]
 
 
+log = logging.getLogger(__name__)
+# a snapshot written by other code (another Chunk layout) is not loaded
+_FORMAT = (1, tuple(f.name for f in fields(Chunk)))
+
+
 class SyncedLexicalIndex:
     """Keeps a LexicalIndex in step with the Chroma collection, which other processes may write to
-    (two bots sharing one Chroma server): it is rebuilt whenever the collection's generation moves."""
+    (two bots sharing one Chroma server): it is rebuilt whenever the collection's generation moves.
+
+    The collection is the source of truth; the file at `store.lexical_cache_path()` is only a
+    snapshot tagged with the generation it was built from, so a fresh process (a cold `qa-bot ask`)
+    loads it instead of reading and tokenizing every chunk again, and ignores it once stale."""
 
     def __init__(self, store):
         self._store = store
@@ -68,6 +83,44 @@ class SyncedLexicalIndex:
     def current(self) -> LexicalIndex:
         generation = self._store.generation()
         if self._index is None or generation != self._generation:
-            self._index = LexicalIndex(self._store.iter_chunks())
-            self._generation = generation
+            path = self._cache_path()
+            index = _load(path, generation) if path else None
+            if index is None:
+                index = LexicalIndex(self._store.iter_chunks())
+                # a writer may have moved the generation while we read: tag what we saw before
+                if path and self._store.generation() == generation:
+                    _save(path, generation, index)
+            self._index, self._generation = index, generation
         return self._index
+
+    def _cache_path(self) -> Path | None:
+        getter = getattr(self._store, "lexical_cache_path", None)
+        return getter() if getter else None
+
+
+def _load(path: Path, generation: tuple[int, str]) -> LexicalIndex | None:
+    try:
+        with path.open("rb") as f:
+            header = pickle.load(f)
+            if header != (_FORMAT, generation):
+                return None
+            return pickle.load(f)
+    except FileNotFoundError:
+        return None
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError) as exc:
+        log.info("ignoring unreadable lexical cache %s: %s", path, exc)
+        return None
+
+
+def _save(path: Path, generation: tuple[int, str], index: LexicalIndex) -> None:
+    """Atomic replace, so a concurrent reader sees the old snapshot or the new one, never half."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("wb") as f:
+            pickle.dump((_FORMAT, generation), f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError as exc:  # a read-only index still answers; it just rebuilds next time
+        log.info("could not save lexical cache %s: %s", path, exc)
+        tmp.unlink(missing_ok=True)

@@ -173,8 +173,8 @@ def score_question(gold: GoldQuestion, pred: Prediction) -> QuestionScore:
         failures.append("missed abstention")
     if gold.answerable and not pred.abstained and gold.has_evidence and cited_relevant == 0:
         failures.append("no relevant citation")
-    if scored_retrieval and rank is None:
-        failures.append("evidence not retrieved")
+    if scored_retrieval and (rank is None or rank > 5):
+        failures.append("evidence not in top 5")
     return QuestionScore(
         question_id=gold.id,
         type=gold.type,

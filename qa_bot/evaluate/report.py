@@ -258,7 +258,7 @@ def render_report(run: EvalRun) -> str:
 </div>
 <h2>Failures ({len(failures):,} of {len(run.results):,})</h2>
 <p class="meta">A question fails on a wrong or missing answer, a missed or false abstention, no relevant
-citation, or evidence not retrieved in the top passages. Answer and citation metrics count answerable questions only.</p>
+citation, or gold evidence missing from the top 5 passages. Answer and citation metrics count answerable questions only.</p>
 {table}
 </main></body></html>
 """

@@ -184,7 +184,7 @@ def build_app(bot: QABot, uploads: UploadFolder) -> gr.Blocks:
                     )
                 with gr.Accordion("Articles", open=True):
                     files = gr.File(
-                        label=f"Add articles (.txt .md .html .jsonl, up to {uploads.max_bytes // 1_000_000} MB each)",
+                        label=f"Add articles (.txt .md .html .jsonl, up to {uploads.max_bytes / 2**20:g} MB each)",
                         file_count="multiple", file_types=list(uploads.suffixes), elem_id="qa-upload", height=120,
                     )
                     status = gr.Markdown(elem_id="qa-status")

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 ALLOWED_SUFFIXES = (".txt", ".md", ".html", ".jsonl")
-MAX_UPLOAD_BYTES = 5_000_000
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # 5 MB as Gradio counts it, so its limit and ours agree
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -52,7 +52,7 @@ class UploadFolder:
                 continue
             if size > self.max_bytes:
                 refused.append(
-                    f"{name} was not added: it is {size / 1e6:.1f} MB and the limit is {self.max_bytes / 1e6:g} MB."
+                    f"{name} was not added: it is {size / 2**20:.1f} MB and the limit is {self.max_bytes / 2**20:g} MB."
                 )
                 continue
             self.root.mkdir(parents=True, exist_ok=True)

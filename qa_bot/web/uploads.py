@@ -7,6 +7,7 @@ replaces the earlier file, which re-ingests it as a changed article rather than 
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -19,12 +20,9 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 def safe_name(name: str, default: str = "article") -> str:
     """A file name that is only a name: 'a/../../b c.txt' becomes 'b_c.txt'."""
     base = re.split(r"[\\/]", name)[-1]
-    base = _UNSAFE.sub("_", base).strip("._-")
-    stem, dot, suffix = base.rpartition(".")
-    if not dot:
-        stem, suffix = base, ""
-    stem = stem.strip("._-")[:80] or default
-    return f"{stem}.{suffix.lower()}" if suffix else stem
+    stem, suffix = os.path.splitext(base)
+    stem = _UNSAFE.sub("_", stem).strip("._-")[:80] or default
+    return stem + _UNSAFE.sub("", suffix.lower())
 
 
 class UploadFolder:

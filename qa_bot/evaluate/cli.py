@@ -88,8 +88,13 @@ def format_metrics(metrics: dict, meta: dict | None = None) -> str:
                      f"answerer {meta.get('answerer')}; index: {meta.get('ingest')}")
     for key in METRIC_KEYS:
         value = metrics.get(key)
-        shown = "—" if value is None else (str(value) if isinstance(value, int) else f"{value:.3f}")
-        lines.append(f"  {key:<22} {shown:>9}")
+        if value is None:
+            shown = "—"
+        elif isinstance(value, int):
+            shown = str(value)
+        else:
+            shown = f"{value:,.1f} ms" if key.startswith("latency") else f"{value:.3f}"
+        lines.append(f"  {key:<22} {shown:>11}")
     by_type = metrics.get("by_type") or {}
     if len(by_type) > 1:
         lines.append("  by type                 n  hit@5  contained  abstention")

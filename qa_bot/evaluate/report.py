@@ -3,6 +3,7 @@ offline. Every piece of text from a gold set or an article is escaped: articles 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 
@@ -134,6 +135,14 @@ def type_chart(by_type: dict) -> str:
     return f'<div class="legend">{legend}</div>{"".join(out)}'
 
 
+def _nice_step(raw: float) -> float:
+    """The smallest 1, 2 or 5 times a power of ten that is at least `raw`: round bin edges."""
+    if raw <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
 def latency_histogram(latencies: Sequence[float], p50: float | None, p95: float | None, bins: int = 20) -> str:
     """How long each question took; the p50 and p95 lines are the headline figures."""
     width, height, left, bottom, top, right = 460, 300, 40, 46, 30, 26
@@ -143,17 +152,18 @@ def latency_histogram(latencies: Sequence[float], p50: float | None, p95: float 
         f'width="100%" preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">'
     ]
     if latencies:
-        hi = max(latencies) * 1.02 or 1.0
-        step = hi / bins
+        step = _nice_step(max(latencies) / bins)
+        bins = max(1, math.ceil(max(latencies) / step + 1e-9))
+        hi = bins * step
         counts = [0] * bins
         for v in latencies:
             counts[min(bins - 1, int(v / step))] += 1
-        peak = max(counts)
+        count_step = max(1, math.ceil(max(counts) / 4))
+        peak = count_step * 4
         for k in range(5):
-            c = peak * k / 4
             y = top + plot_h * (1 - k / 4)
             out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e2e6ec"/>')
-            out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">{c:.0f}</text>')
+            out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">{k * count_step}</text>')
         bw = plot_w / bins
         for b, count in enumerate(counts):
             if not count:
@@ -163,7 +173,8 @@ def latency_histogram(latencies: Sequence[float], p50: float | None, p95: float 
                 f'<rect class="bar" x="{left + b * bw + 1:.1f}" y="{top + plot_h - h:.1f}" width="{bw - 2:.1f}" height="{h:.1f}" fill="#4C78A8">'
                 f"<title>{b * step:,.0f}–{(b + 1) * step:,.0f} ms: {count}</title></rect>"
             )
-        for k in range(0, bins + 1, 5):
+        every = max(1, math.ceil(bins / 6))
+        for k in range(0, bins + 1, every):
             x = left + k * bw
             out.append(f'<text x="{x:.1f}" y="{top + plot_h + 16}" font-size="11" text-anchor="middle">{k * step:,.0f}</text>')
         out.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" font-size="12" text-anchor="middle" fill="#5b6473">milliseconds per question</text>')

@@ -29,7 +29,8 @@ def server(seed_index, tmp_path_factory):
 @pytest.fixture(scope="module")
 def client(server):
     url, _ = server
-    return openai.OpenAI(base_url=f"{url}/v1", api_key="unused", timeout=120, max_retries=0)
+    with openai.OpenAI(base_url=f"{url}/v1", api_key="unused", timeout=120, max_retries=0) as client:
+        yield client
 
 
 def _check_next_talks_citation(citations: list[dict]) -> None:

@@ -11,13 +11,14 @@ from pathlib import Path
 import gradio as gr
 
 from qa_bot.api import QABot
-from qa_bot.errors import InputError, QABotError
+from qa_bot.errors import EmptyIndexError, InputError, QABotError
 from qa_bot.store import Filters
 from qa_bot.types import Answer
 from qa_bot.web import cards
 from qa_bot.web.uploads import UploadFolder
 
 SHOWN_QUESTION_CHARS = 400  # a pasted wall of text is cut in the chat bubble, not in what is asked
+EMPTY_INDEX = "No articles are indexed yet; add some in the Articles panel."
 EXAMPLES = ["When are the next talks?", "Who led the Russian delegation?"]
 
 
@@ -83,6 +84,9 @@ def build_app(bot: QABot, uploads: UploadFolder) -> gr.Blocks:
                 else:
                     text += item
                     yield chat + [_assistant(cards.partial_html(text))], history, ""
+        except EmptyIndexError:
+            yield chat + [_assistant(cards.error_html(EMPTY_INDEX))], history, ""
+            return
         except QABotError as exc:
             yield chat + [_assistant(cards.error_html(str(exc)))], history, ""
             return
@@ -197,6 +201,7 @@ def build_app(bot: QABot, uploads: UploadFolder) -> gr.Blocks:
         for trigger in (box.submit, ask_btn.click):
             trigger(respond, inputs, [chat, history, box], api_visibility="private")
         clear.click(lambda: ([], []), None, [chat, history], api_visibility="private")
+        chat.clear(lambda: [], None, history, api_visibility="private")  # the chat's own trash button
         views = [table, chosen, sources, status]
         files.upload(add_files, files, [files, *views], api_visibility="private")
         remove_btn.click(remove, chosen, views, api_visibility="private")

@@ -49,4 +49,5 @@ def serve(bot: QABot, host: str = "127.0.0.1", port: int = 7860) -> None:
 
     app = create_app(bot)
     print(f"qa-bot: chat on http://{host}:{port}/  OpenAI API on http://{host}:{port}/v1", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # a short grace period: open keep-alive and event-stream connections must not hold up Ctrl-C
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)

@@ -47,6 +47,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         limit=args.limit,
         chroma_url=args.chroma_url,
     )
+    unknown = run.meta.get("unknown_evidence_ids") or []
+    if unknown:
+        print(f"warning: gold evidence ids not in the corpus (first {len(unknown)}): {', '.join(unknown)}", file=sys.stderr)
     if args.out:
         write_outputs(run, args.out)
         print(f"report: {args.out / 'report.html'}", file=sys.stderr)

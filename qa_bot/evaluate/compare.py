@@ -47,12 +47,12 @@ def compare(paths: list[str | Path]) -> dict:
     return {"runs": [str(p) for p in paths], "metrics": table}
 
 
-def _fmt(value) -> str:
+def _fmt(value, key: str) -> str:
     if value is None:
         return "—"
     if isinstance(value, int):
         return str(value)
-    return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+    return f"{value:,.1f}" if key.startswith("latency") else f"{value:.3f}"
 
 
 def _delta(key: str, value) -> str:
@@ -61,7 +61,7 @@ def _delta(key: str, value) -> str:
     if value == 0 or key in ("n", "n_answerable"):
         return f"{value:+g}" if value else "0"
     better = (value < 0) if key in LOWER_IS_BETTER else (value > 0)
-    text = f"{value:+.3f}" if abs(value) < 10 else f"{value:+.1f}"
+    text = f"{value:+,.1f}" if key.startswith("latency") else f"{value:+.3f}"
     return f"{text} {'better' if better else 'worse'}"
 
 
@@ -71,7 +71,7 @@ def format_table(result: dict) -> str:
     header = ["metric", *names, *[f"Δ {n}" for n in names[1:]]]
     rows = [header]
     for key, entry in result["metrics"].items():
-        rows.append([key, *map(_fmt, entry["values"]), *(_delta(key, d) for d in entry["deltas"])])
+        rows.append([key, *(_fmt(v, key) for v in entry["values"]), *(_delta(key, d) for d in entry["deltas"])])
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

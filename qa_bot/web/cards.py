@@ -13,6 +13,7 @@ from html import escape
 from qa_bot.types import Answer, Citation
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
+_BREAKS = re.compile(r"\n+")  # a paragraph break shows as one line break: cards stay compact
 
 
 def with_markers(answer: Answer) -> str:
@@ -25,7 +26,7 @@ def with_markers(answer: Answer) -> str:
 
 def _text(value: str) -> str:
     """Escaped text that stays on one line of markup (a blank line would end the HTML block)."""
-    return escape(value, quote=True).replace("\r", "").replace("\n", "<br>")
+    return _BREAKS.sub("<br>", escape(value, quote=True).replace("\r", ""))
 
 
 def _badges(escaped: str) -> str:

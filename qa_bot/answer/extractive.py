@@ -19,7 +19,7 @@ class ExtractiveAnswerer:
         self, question: str, passages: list[ScoredChunk], evidence: list[Evidence], asked_on: date
     ) -> AnswerDraft:
         best = evidence[0] if evidence else None
-        score = best.score if best else 0.0
+        score = best.support if best else 0.0
         if best is None or score < self.min_evidence:
             return AnswerDraft(ABSTAIN_TEXT, True, [], self.name, score)
         return AnswerDraft(best.text, False, [cite(1, best)], self.name, score)

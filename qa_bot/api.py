@@ -91,7 +91,11 @@ class QABot:
         question_vector = self.embedder.encode([standalone])[0]
         top_k = top_k or self.settings.top_k
         pool = self.retriever.retrieve(
-            standalone, top_k=max(top_k, EVIDENCE_POOL), filters=filters, query_vector=question_vector
+            standalone,
+            top_k=max(top_k, EVIDENCE_POOL),
+            filters=filters,
+            query_vector=question_vector,
+            asked_on=when,
         )
         lexical = self.retriever.lexical.current()
         evidence = select_evidence(standalone, question_vector, pool, self.embedder, lexical.idf, when)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from qa_bot.ingest.dates import find_dates
 from qa_bot.ingest.sentences import sentence_spans
 from qa_bot.types import Article, Chunk
 
@@ -36,6 +37,7 @@ def chunk_article(article: Article, chunk_words: int = 60) -> list[Chunk]:
             title=article.title,
             source=article.source,
             published=article.published,
+            dates=tuple(find_dates(article.text[group[0][0] : group[-1][1]], article.published)),
         )
         for i, group in enumerate(groups)
     ]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 
 from qa_bot.embed import Embedder
+from qa_bot.retrieve.boosts import boost
 from qa_bot.retrieve.fusion import reciprocal_rank_fusion
 from qa_bot.store.chroma import ChromaStore, Filters
 from qa_bot.store.lexical import SyncedLexicalIndex
@@ -35,7 +38,9 @@ class HybridRetriever:
         top_k: int | None = None,
         filters: Filters | None = None,
         query_vector: np.ndarray | None = None,
+        asked_on: date | None = None,
     ) -> list[ScoredChunk]:
+        """The best `top_k` chunks; `asked_on` lets recent articles and dates ahead of it count."""
         top_k = self.top_k if top_k is None else top_k
         if top_k <= 0:
             raise ValueError(f"top_k must be > 0, got {top_k}")
@@ -44,4 +49,5 @@ class HybridRetriever:
             query_vector = self.embedder.encode([query])[0]
         dense = self.store.query(query_vector, depth, filters)
         lexical = self.lexical.current().search(query, depth, filters)
-        return reciprocal_rank_fusion([dense, lexical], k=self.rrf_k)[:top_k]
+        fused = reciprocal_rank_fusion([dense, lexical], k=self.rrf_k)
+        return boost(fused, query, asked_on)[:top_k]

@@ -81,3 +81,19 @@ def test_bf16_is_close_to_fp32(passages):
     # and the ranking a question induces is the same
     question = Embedder(precision=Precision.FP32).encode(["Who led the Russian delegation?"])[0]
     assert np.argmax(fp32 @ question) == np.argmax(bf16 @ question)
+
+
+def test_reindexing_identical_text_never_re_embeds(tmp_path):
+    """A second index of the same articles (or a replica under new ids) is built from the cache."""
+    from conftest import SEED_ASKED_ON
+    from qa_bot import QABot
+
+    QABot(index_dir=tmp_path / "first", cache_dir=tmp_path / "cache").ingest([SEEDS])
+    second = QABot(index_dir=tmp_path / "second", cache_dir=tmp_path / "cache")
+    encoded: list[str] = []
+    real = second.embedder._encode_raw
+    second.embedder._encode_raw = lambda texts: encoded.extend(texts) or real(texts)
+    report = second.ingest([SEEDS])
+    assert report.chunks_written == report.total_chunks > 0
+    assert encoded == [] and second.embedder._model is None
+    assert "Kostyukov" in second.ask("Who led the Russian delegation?", asked_on=SEED_ASKED_ON).text

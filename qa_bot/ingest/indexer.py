@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from qa_bot.embed import Embedder
@@ -16,7 +17,9 @@ from qa_bot.types import Article, Chunk, IngestReport
 
 Progress = Callable[[int, str], None]  # (articles seen so far, current doc_id)
 
-_BATCH_CHUNKS = 256  # chunks embedded and written together: big enough for fast batches, small in memory
+# chunks embedded and written together: one encode call sorts them by length, so bigger batches
+# pad less; 512 chunks of ~100 words are a few MB, so memory stays bounded on any corpus size
+_BATCH_CHUNKS = 512
 
 
 class Indexer:
@@ -24,6 +27,7 @@ class Indexer:
         self.store = store
         self.embedder = embedder
         self.chunk_words = chunk_words
+        self._writing: Future | None = None  # the previous batch's Chroma write, overlapping this encode
 
     def ingest(self, paths: Sequence[Path], sync: bool = False, progress: Progress | None = None) -> IngestReport:
         """Indexes every article under `paths`; with `sync`, drops indexed articles whose file is gone."""
@@ -32,23 +36,26 @@ class Indexer:
         seen: set[str] = set()
         pending: list[tuple[Article, list[Chunk]]] = []
         pending_chunks = 0
-        for count, article in enumerate(self._articles(roots, report), 1):
-            if article.doc_id in seen:
-                article = _rename(article)
-            seen.add(article.doc_id)
-            if progress:
-                progress(count, article.doc_id)
-            chunks = chunk_article(article, self.chunk_words)
-            pending.append((article, chunks))
-            pending_chunks += len(chunks)
-            if pending_chunks >= _BATCH_CHUNKS:
-                self._flush(pending, report, seen)
-                pending, pending_chunks = [], 0
-        self._flush(pending, report, seen)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-write") as writer:
+            try:
+                for count, article in enumerate(self._articles(roots, report), 1):
+                    if article.doc_id in seen:
+                        article = _rename(article)
+                    seen.add(article.doc_id)
+                    if progress:
+                        progress(count, article.doc_id)
+                    chunks = chunk_article(article, self.chunk_words)
+                    pending.append((article, chunks))
+                    pending_chunks += len(chunks)
+                    if pending_chunks >= _BATCH_CHUNKS:
+                        self._flush(pending, report, seen, writer)
+                        pending, pending_chunks = [], 0
+                self._flush(pending, report, seen, writer)
+            finally:
+                self._wait_for_write(report)
         if sync:
             self._sync(roots, seen, report)
-        records = self.store.articles()
-        report.total_articles = len(records)
+        report.total_articles = self.store.count_articles()
         report.total_chunks = self.store.count()
         return report
 
@@ -64,7 +71,13 @@ class Indexer:
                     raise
                 report.skipped.append(str(exc))
 
-    def _flush(self, pending: list[tuple[Article, list[Chunk]]], report: IngestReport, seen: set[str]) -> None:
+    def _flush(
+        self,
+        pending: list[tuple[Article, list[Chunk]]],
+        report: IngestReport,
+        seen: set[str],
+        writer: ThreadPoolExecutor,
+    ) -> None:
         if not pending:
             return
         known = self.store.get_articles([a.doc_id for a, _ in pending])
@@ -90,7 +103,15 @@ class Indexer:
         for article, chunks in todo:
             items.append((article, chunks, vectors[offset : offset + len(chunks)]))
             offset += len(chunks)
-        report.chunks_written += self.store.write_articles(items)
+        # Chroma writes this batch while the next one is embedded; at most one write is in flight,
+        # so memory holds two batches at most and articles are registered in input order
+        self._wait_for_write(report)
+        self._writing = writer.submit(self.store.write_articles, items)
+
+    def _wait_for_write(self, report: IngestReport) -> None:
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            report.chunks_written += writing.result()  # a failed write raises here, in the caller
 
     def _sync(self, roots: Sequence[Path], seen: set[str], report: IngestReport) -> None:
         resolved = [r.resolve() for r in roots]

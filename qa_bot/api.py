@@ -41,7 +41,7 @@ class QABot:
             first = exc.errors()[0]
             raise InputError(f"Invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}.") from None
         s = self.settings
-        self.store = ChromaStore(s.index_dir, s.collection, s.chroma_url)
+        self.store = ChromaStore(s.index_dir, s.collection, s.chroma_url, cache_dir=s.cache_dir)
         self.embedder = Embedder(s.embed_model, s.precision, s.embed_batch_size, s.cache_dir)
         self.retriever = HybridRetriever(self.store, self.embedder, s.top_k, s.candidates, s.rrf_k)
         self._indexer = Indexer(self.store, self.embedder, s.chunk_words)

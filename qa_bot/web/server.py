@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 
 from qa_bot.api import QABot
+from qa_bot.errors import QABotError
 from qa_bot.web.uploads import MAX_UPLOAD_BYTES, UploadFolder
 
 
@@ -44,10 +46,19 @@ def create_app(bot: QABot):
     )
 
 
+def _warm_up(bot: QABot) -> None:
+    """Loads the embedding model while the page is first opened, so the first answer is quick."""
+    try:
+        bot.embedder.model
+    except (QABotError, OSError):
+        pass  # the first question reports it as a user error
+
+
 def serve(bot: QABot, host: str = "127.0.0.1", port: int = 7860) -> None:
     import uvicorn
 
     app = create_app(bot)
+    threading.Thread(target=_warm_up, args=(bot,), name="qa-bot-warm-up", daemon=True).start()
     print(f"qa-bot: chat on http://{host}:{port}/  OpenAI API on http://{host}:{port}/v1", file=sys.stderr, flush=True)
     # a short grace period: open keep-alive and event-stream connections must not hold up Ctrl-C
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)

@@ -63,11 +63,36 @@ def _commit() -> str:
         return ""
 
 
-def run_set(name: str, work: Path, limit: int | None, baseline: bool, progress: bool) -> dict:
+def corpus_prefix(corpus: Path, questions: Path, limit: int, work: Path) -> tuple[Path, int, int]:
+    """The shortest leading part of the corpus that holds the evidence of the first `limit`
+    questions (the shared corpora are in question order), written under `work`. For when the whole
+    corpus cannot be embedded in the time there is; the rest of the prefix are real distractors."""
+    from qa_bot.evaluate.gold import read_questions
+    from qa_bot.ingest.loaders import iter_jsonl
+
+    wanted = {e for q in read_questions(questions)[:limit] for e in q.evidence_ids}
+    records, total = [], 0
+    for _, record in iter_jsonl(corpus):
+        total += 1
+        if wanted:
+            records.append(record)
+            wanted.discard(str(record["id"]))
+    target = work / f"{corpus.parent.name}-prefix-{len(records)}.jsonl"
+    if not target.exists():
+        target.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return target, len(records), total
+
+
+def run_set(name: str, work: Path, limit: int | None, baseline: bool, progress: bool, prefix: bool = False) -> dict:
     corpus, questions = corpus_of(name), EVAL / name / "questions.jsonl"
     entry = {"set": name, "limit": limit, "when": datetime.now(timezone.utc).isoformat(timespec="minutes"), "commit": _commit()}
+    index = work / f"index-{name}"
+    if prefix and limit:
+        corpus, used, total = corpus_prefix(corpus, questions, limit, work)
+        entry["corpus_prefix"] = [used, total]
+        index = work / f"index-{name}-prefix-{used}"
     t = time.perf_counter()
-    run = evaluate(corpus, questions, index_dir=work / f"index-{name}", limit=limit, progress=progress)
+    run = evaluate(corpus, questions, index_dir=index, limit=limit, progress=progress)
     write_outputs(run, work / "reports" / name / "qa-bot")
     entry["qa-bot"] = {"metrics": run.metrics, "meta": run.meta, "seconds": round(time.perf_counter() - t, 1)}
     print(f"[{name}] qa-bot done in {entry['qa-bot']['seconds']} s", file=sys.stderr, flush=True)
@@ -107,6 +132,10 @@ def runs_note(results: dict) -> str:
         entry = results[name]
         q = entry["qa-bot"]["meta"]
         limit = f"first {entry['limit']} questions" if entry.get("limit") else "all questions"
+        if entry.get("corpus_prefix"):
+            used, total = entry["corpus_prefix"]
+            limit += (f", indexed over the first {used:,} of the {total:,} corpus articles (the shortest leading "
+                      f"part holding all their evidence; the full corpus could not be embedded in the time available)")
         base = entry.get("llama-index", {}).get("meta", {})
         notes.append(
             f"- **{name}** ({limit}; commit `{entry.get('commit', '')}`, {entry['when']}): qa-bot index "
@@ -167,23 +196,34 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="qa-bot vs. plain llama-index on the dev gold sets")
     parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS))
     parser.add_argument("--limit", type=int, help="only the first N questions of each set (the whole corpus is still indexed)")
+    parser.add_argument("--prefix-corpus", action="store_true",
+                        help="with --limit: index only the leading part of the corpus holding those questions' evidence")
     parser.add_argument("--work", type=Path, default=Path.home() / ".cache" / "qa-bot" / "bench")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/BENCHMARKS.md")
+    parser.add_argument("--doc-only", action="store_true", help="only rewrite docs/BENCHMARKS.md from <work>/quality.json")
     args = parser.parse_args()
 
     args.work.mkdir(parents=True, exist_ok=True)
     store = args.work / "quality.json"
-    results = json.loads(store.read_text()) if store.exists() else {}
+
+    def load() -> dict:  # read afresh each time: another run may have added a set meanwhile
+        return json.loads(store.read_text()) if store.exists() else {}
+
+    if args.doc_only:
+        write_doc(load())
+        return 0
     progress = sys.stderr.isatty()
     for name in args.sets:
-        entry = run_set(name, args.work, args.limit, not args.no_baseline, progress)
+        entry = run_set(name, args.work, args.limit, not args.no_baseline, progress, args.prefix_corpus)
+        results = load()
         if args.no_baseline and "llama-index" in results.get(name, {}) and results[name].get("limit") == args.limit:
             entry["llama-index"] = results[name]["llama-index"]
         results[name] = entry
         store.write_text(json.dumps(results, indent=1))
         if not args.no_doc:
             write_doc(results)
+    results = load()
     summary = {
         name: {sys_: {k: results[name][sys_]["metrics"].get(k) for k, _ in COLUMNS} for sys_ in ("qa-bot", "llama-index") if sys_ in results[name]}
         for name in args.sets

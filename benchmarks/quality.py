@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -153,7 +154,8 @@ corpus and questions, the plain llama-index recipe a user would otherwise pick
 200 overlap), `similarity_top_k=5`, the same packaged all-MiniLM-L6-v2 at the same precision).
 Retrieval metrics count answerable questions with gold evidence; answer and citation metrics count
 answerable questions; abstention accuracy counts all. Latency is per question after indexing,
-on {machine}.
+on {machine}, load average {load} when the table was written (other jobs share the cores: read
+the latencies as upper bounds; `benchmarks/speed.py` measures speed).
 
 Without an LLM the llama-index recipe has no answer text: its "answer" is its best passage, which
 it cites, and it never abstains. So its `contained` says "the gold answer is somewhere in the top
@@ -176,7 +178,8 @@ Reports (report.html per set and system) are written under the `--work` folder
 
 def write_doc(results: dict) -> None:
     body = SECTION.format(
-        machine=f"{platform.machine()}, 2 cores, no GPU",
+        machine=f"{platform.machine()}, {os.cpu_count()} cores, no GPU",
+        load=f"{os.getloadavg()[0]:.1f}",
         table=table(results),
         notes=runs_note(results),
     ).strip()

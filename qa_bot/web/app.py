@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from importlib.util import find_spec
-from pathlib import Path
 
 import gradio as gr
 

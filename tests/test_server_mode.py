@@ -101,6 +101,10 @@ def test_qabot_answers_from_the_server(server_bot, chroma_url):
     assert server_bot.store.location == chroma_url
     lexical = server_bot.retriever.lexical.current()
     assert len(lexical) == server_bot.count_chunks() > 0
+    # BM25 is rebuilt from the server's collection; the snapshot that spares the next process that
+    # rebuild lives in the local cache, tagged with the collection's generation
+    snapshot = server_bot.store.lexical_cache_path()
+    assert snapshot.exists() and server_bot.settings.cache_dir in snapshot.parents
 
 
 def test_cli_ingest_and_ask_with_env_url(server_bot, chroma_url, tmp_path):

@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     precision: Precision = Precision.AUTO
     embed_batch_size: int = 64
 
-    chunk_words: int = 60  # a passage is whole sentences up to about this many words
+    chunk_words: int = 90  # a passage is whole sentences up to about this many words
     top_k: int = 5
     candidates: int = 30  # depth of each retriever before fusion
     rrf_k: int = 60

@@ -41,7 +41,7 @@ W_RETRIEVAL = 0.1  # the passage's fusion score, normalised to the best: retriev
 CONTEXT_SHARE = 0.5  # how much the previous sentence's words count: it often names the topic
 OFF_TOPIC = 0.8  # factor when a key question word occurs nowhere in the index
 LONG_QUESTION_TERMS = 6
-MIN_PASSAGE_COSINE = 0.35
+MIN_PASSAGE_COSINE = 0.37
 OFF_PASSAGE_SCALE = 0.35 / 0.40  # off-topic passage: answer only when the sentence scores 0.40
 _NEEDS_MATCH = frozenset({QuestionType.WHEN, QuestionType.HOW_MANY})
 TYPE_MISMATCH = 0.6  # "when" without a date, "how many" without a number, is rarely the answer
@@ -129,6 +129,10 @@ def select_evidence(
         )
     )
     top_fused = max(p.score for p in passages) or 1.0
+    sentence_dates = {
+        (c[1].chunk.chunk_id, c[2]): find_dates(c[4], c[1].chunk.published or asked_on) for c in candidates
+    } if profile.direction and profile.kind is QuestionType.WHEN and asked_on else {}
+    anchor = _temporal_anchor(profile.direction, [d for ds in sentence_dates.values() for d in ds], asked_on)
     evidence = []
     for (rank, passage, start, end, text, words, previous), cosine in zip(candidates, cosines):
         words = words | set(terms(passage.chunk.title))
@@ -142,9 +146,8 @@ def select_evidence(
             score *= OFF_TOPIC
         if profile.kind in _NEEDS_MATCH and not typed:
             score *= TYPE_MISMATCH
-        if profile.direction and asked_on:
-            dates = find_dates(text, passage.chunk.published or asked_on)
-            score += W_TEMPORAL * _temporal_fit(profile.direction, dates, asked_on)
+        if anchor:
+            score += W_TEMPORAL * _temporal_fit(sentence_dates[(passage.chunk.chunk_id, start)], anchor)
         numbers_missing = bool(profile.numbers - words - previous)
         if numbers_missing:
             score *= NUMBER_MISMATCH
@@ -207,11 +210,22 @@ def _support(score: float, passage_cosine: float, n_terms: int) -> float:
     return support
 
 
-def _temporal_fit(direction: int, dates: list[date], asked_on: date) -> float:
-    """1 for the date nearest `asked_on` on the asked side ("next": after, "last": before), less
-    the further it lies; 0 when the sentence has no date on that side."""
-    side = [d for d in dates if (d >= asked_on if direction > 0 else d <= asked_on)]
-    if not side:
+def _temporal_anchor(direction: int, dates: list[date], asked_on: date | None) -> date | None:
+    """The date a "next"/"latest" question points at among those the evidence mentions: the first
+    one after the day of asking (or, when every one is past, the latest), and for "latest" the last
+    one before it (or the earliest still to come)."""
+    if not direction or not dates or asked_on is None:
+        return None
+    after = [d for d in dates if d >= asked_on]
+    before = [d for d in dates if d <= asked_on]
+    if direction > 0:
+        return min(after) if after else max(before)
+    return max(before) if before else min(after)
+
+
+def _temporal_fit(dates: list[date], anchor: date) -> float:
+    """1 for a sentence naming the anchor date, less the further its nearest date lies."""
+    if not dates:
         return 0.0
-    gap = min(abs((d - asked_on).days) for d in side)
-    return 1.0 / (1.0 + gap / 30.0)
+    gap = min(abs((d - anchor).days) for d in dates)
+    return 1.0 / (1.0 + gap / 7.0)

@@ -55,8 +55,8 @@ def matches_type(kind: QuestionType, sentence: str) -> bool:
     return False
 
 
-_FUTURE = re.compile(r"\b(next|upcoming|coming|future|scheduled|slated|will)\b", re.I)
-_PAST = re.compile(r"\b(last|latest|most recent|recently|previous|prior)\b", re.I)
+_FUTURE = re.compile(r"\b(next|upcoming|forthcoming)\b", re.I)
+_PAST = re.compile(r"\b(last|latest|most recent)\b", re.I)
 
 
 def temporal_direction(question: str) -> int:

@@ -28,7 +28,8 @@ class LexicalIndex:
         self._bm25 = None
         self._doc_freq: Counter[str] = Counter()
         if self.chunks:
-            tokenized = [terms(indexed_text(c)) or [""] for c in self.chunks]
+            # the source is searchable by name ("reported by TechCrunch"), though not embedded
+            tokenized = [terms(f"{indexed_text(c)}\n{c.source}") or [""] for c in self.chunks]
             for tokens in tokenized:
                 self._doc_freq.update(set(tokens))
             self._bm25 = bm25s.BM25()

@@ -64,8 +64,9 @@ class LexicalIndex:
 
 
 log = logging.getLogger(__name__)
-# a snapshot written by other code (another Chunk layout) is not loaded
-_FORMAT = (1, tuple(f.name for f in fields(Chunk)))
+# a snapshot written by other code (another Chunk layout, or tokens made differently: bump the
+# number whenever what is indexed per chunk changes) is not loaded
+_FORMAT = (2, tuple(f.name for f in fields(Chunk)))
 
 
 class SyncedLexicalIndex:

@@ -4,6 +4,7 @@ offline. Every piece of text from a gold set or an article is escaped: articles 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from html import escape
 
@@ -247,6 +248,10 @@ def render_report(run: EvalRun) -> str:
     if meta.get("limit"):
         meta_bits.append(f"first {int(meta['limit'])} questions only")
     rows = "".join(_failure_row(r) for r in failures)
+    reasons = Counter(f for r in failures for f in r.score.failures)
+    reason_line = " ".join(
+        f'<span class="tag">{escape(name)}: {count:,}</span>' for name, count in reasons.most_common()
+    )
     table = (
         "<table><thead><tr><th>Question</th><th>Gold</th><th>Answer</th><th>Cited passages</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
@@ -270,6 +275,7 @@ def render_report(run: EvalRun) -> str:
 <h2>Failures ({len(failures):,} of {len(run.results):,})</h2>
 <p class="meta">A question fails on a wrong or missing answer, a missed or false abstention, no relevant
 citation, or gold evidence missing from the top 5 passages. Answer and citation metrics count answerable questions only.</p>
+<p>{reason_line}</p>
 {table}
 </main></body></html>
 """

@@ -1,0 +1,374 @@
+"""Speed of qa-bot on the realtimeqa corpus (real 2025 news), one JSON line per measurement.
+
+    .venv/bin/python benchmarks/speed.py                  # everything (about an hour on 2 busy cores)
+    .venv/bin/python benchmarks/speed.py --only encode,ingest
+    .venv/bin/python benchmarks/speed.py --only build,query,cold --work /tmp/qa-speed
+
+Measurements (each in its own child process, so `peak_rss_mb` is that measurement's own):
+  encode  raw SentenceTransformer.encode, chunks/s, fp32 and bf16 on the same chunks, and their cosine
+  ingest  QABot.ingest on a fresh index and a fresh embedding cache, against raw encode of the same
+          chunks in the same process (the floor); raw is timed before and after and averaged, since
+          other work on a shared machine moves the clock
+  build   the 10k-chunk index (the first realtimeqa articles) and the 100k one (those articles plus
+          replicas under new ids: identical text, so the embedding cache serves them)
+  query   QABot.ask latency p50/p95 at 10k and 100k chunks (extractive), first time each question is
+          seen (question and sentence vectors not cached) and again (cached), with where time goes
+  cold    `qa-bot ask` as a new process, start to answer, with an empty embedding cache
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+CORPUS = ROOT.parent / "shared" / "eval" / "realtimeqa" / "corpus.jsonl.gz"
+QUESTIONS = ROOT.parent / "shared" / "eval" / "realtimeqa" / "questions.jsonl"
+STEPS = ("encode", "ingest", "build", "query", "cold")
+
+
+def _chunk_words() -> int:
+    from qa_bot.settings import Settings
+
+    return Settings().chunk_words
+
+
+CHUNK_WORDS = _chunk_words()  # chunks as QABot makes them with the current settings
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+def emit(record: dict) -> None:
+    print(json.dumps(record), flush=True)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    rank = q / 100 * (len(ordered) - 1)
+    low, high = int(rank), min(int(rank) + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def articles(limit_chunks: int) -> list[dict]:
+    """The first realtimeqa articles whose chunks add up to at least `limit_chunks`."""
+    from qa_bot.ingest.chunking import chunk_article
+    from qa_bot.ingest.loaders import make_article, parse_date
+
+    picked, total = [], 0
+    with gzip.open(CORPUS, "rt", encoding="utf-8") as f:
+        for line in f:
+            record = json.loads(line)
+            article = make_article(
+                record["id"], record["text"], title=record.get("title") or "",
+                published=parse_date(record.get("published")),
+            )
+            picked.append(record)
+            total += len(chunk_article(article, CHUNK_WORDS))
+            if total >= limit_chunks:
+                break
+    return picked
+
+
+def chunk_texts(records: list[dict], limit: int | None = None) -> list[str]:
+    from qa_bot.ingest.chunking import chunk_article, indexed_text
+    from qa_bot.ingest.loaders import make_article, parse_date
+
+    texts = []
+    for r in records:
+        article = make_article(r["id"], r["text"], title=r.get("title") or "", published=parse_date(r.get("published")))
+        texts += [indexed_text(c) for c in chunk_article(article, CHUNK_WORDS)]
+    return texts[:limit] if limit else texts
+
+
+def write_jsonl(path: Path, records: list[dict], suffix: str = "") -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps({**r, "id": r["id"] + suffix}, ensure_ascii=False) + "\n")
+
+
+def in_child(step: str, *args: str) -> list[dict]:
+    """Runs `speed.py _child step args` and returns its JSON lines with that process's peak RSS."""
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "_child", step, *args], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    if proc.returncode != 0:
+        records.append({"bench": step, "error": f"exit {proc.returncode}"})
+    for r in records:
+        r.setdefault("peak_rss_mb", round(usage.ru_maxrss / 1024))
+    return records
+
+
+def machine() -> dict:
+    flags = set()
+    model = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("flags") and not flags:
+            flags = set(line.split(":", 1)[1].split())
+        if line.startswith("model name") and not model:
+            model = line.split(":", 1)[1].strip()
+    import torch
+
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "amx_bf16": "amx_bf16" in flags,
+        "avx512_bf16": "avx512_bf16" in flags,
+        "mem_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "load_avg_1m": os.getloadavg()[0],
+    }
+
+
+def load_model(precision: str):
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from qa_bot.embed import default_model_path
+
+    kwargs = {"torch_dtype": torch.bfloat16} if precision == "bf16" else {}
+    return SentenceTransformer(default_model_path(), device="cpu", model_kwargs=kwargs)
+
+
+def raw_encode(model, texts: list[str], batch_size: int = 64) -> tuple[float, "object"]:
+    start = time.perf_counter()
+    vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+    return len(texts) / (time.perf_counter() - start), vectors
+
+
+# ---- steps (each runs in a child) -----------------------------------------------------------------
+def child_encode(precision: str, n: str) -> None:
+    import numpy as np
+
+    texts = chunk_texts(articles(int(n)), int(n))
+    model = load_model(precision)
+    model.encode(texts[:64], batch_size=64)  # warm-up: first calls pick kernels
+    rate, vectors = raw_encode(model, texts)
+    np.save(f"/tmp/qa-speed-encode-{precision}.npy", vectors.astype(np.float32))
+    emit({"bench": "encode", "precision": precision, "chunks": len(texts), "chunks_per_s": round(rate, 1),
+          "load_avg_1m": os.getloadavg()[0]})
+
+
+def child_ingest(work: str, n: str, precision: str) -> None:
+    from qa_bot import QABot
+
+    work_dir = Path(work) / f"ingest-{precision}"
+    shutil.rmtree(work_dir, ignore_errors=True)
+    work_dir.mkdir(parents=True)
+    records = articles(int(n))
+    corpus = work_dir / "corpus.jsonl"
+    write_jsonl(corpus, records)
+    texts = chunk_texts(records)
+
+    model = load_model(precision)
+    model.encode(texts[:64], batch_size=64)
+    raw_before, _ = raw_encode(model, texts)
+
+    bot = QABot(index_dir=work_dir / "index", cache_dir=work_dir / "cache", precision=precision)
+    bot.embedder.model.encode(texts[:64], batch_size=64)  # same warm-up as the raw model; not cached
+    start = time.perf_counter()
+    report = bot.ingest([corpus])
+    ingest_s = time.perf_counter() - start
+    ingest_rate = report.chunks_written / ingest_s
+
+    raw_after, _ = raw_encode(model, texts)
+    raw = (raw_before + raw_after) / 2
+
+    start = time.perf_counter()
+    again = QABot(index_dir=work_dir / "index2", cache_dir=work_dir / "cache", precision=precision).ingest([corpus])
+    cached_rate = again.chunks_written / (time.perf_counter() - start)
+    emit({
+        "bench": "ingest", "precision": precision, "articles": len(records), "chunks": report.chunks_written,
+        "ingest_chunks_per_s": round(ingest_rate, 1), "raw_encode_chunks_per_s": round(raw, 1),
+        "raw_before": round(raw_before, 1), "raw_after": round(raw_after, 1),
+        "ratio_to_raw": round(ingest_rate / raw, 3),
+        "reindex_cached_chunks_per_s": round(cached_rate, 1),
+        "load_avg_1m": os.getloadavg()[0],
+    })
+
+
+def child_build(work: str, base_chunks: str, target_chunks: str, cache: str) -> None:
+    """10k: the first articles; 100k: the same plus replicas with new ids (embeddings from cache)."""
+    from qa_bot import QABot
+
+    work_dir = Path(work)
+    records = articles(int(base_chunks))
+    base = work_dir / "base.jsonl"
+    write_jsonl(base, records)
+    small = work_dir / "index-10k"
+    if not (small / "chroma.sqlite3").exists():
+        start = time.perf_counter()
+        report = QABot(index_dir=small, cache_dir=cache).ingest([base])
+        emit({"bench": "build", "index": "10k", "chunks": report.total_chunks, "articles": report.total_articles,
+              "seconds": round(time.perf_counter() - start, 1)})
+    large = work_dir / "index-100k"
+    if not (large / "chroma.sqlite3").exists():
+        tmp = work_dir / "index-100k.partial"
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(small, tmp)
+        bot = QABot(index_dir=tmp, cache_dir=cache)
+        replicas = -(-int(target_chunks) // bot.count_chunks()) - 1
+        copies = work_dir / "replicas.jsonl"
+        with copies.open("w", encoding="utf-8") as f:
+            for r in range(1, replicas + 1):
+                for record in records:
+                    f.write(json.dumps({**record, "id": f"{record['id']}~r{r}"}, ensure_ascii=False) + "\n")
+        start = time.perf_counter()
+        report = bot.ingest([copies])
+        seconds = time.perf_counter() - start
+        del bot
+        tmp.rename(large)
+        emit({"bench": "build", "index": "100k", "chunks": report.total_chunks, "articles": report.total_articles,
+              "replicas": replicas, "seconds": round(seconds, 1),
+              "cached_ingest_chunks_per_s": round(report.chunks_written / seconds, 1)})
+
+
+def child_query(index: str, label: str, n_questions: str) -> None:
+    """ask() end to end, timed; the store, BM25 and encoder are wrapped with timers to see where
+    the time goes (the pipeline itself is QABot's, untouched)."""
+    import tempfile
+
+    from qa_bot import QABot
+
+    cache = tempfile.mkdtemp(prefix="qa-speed-qcache-")  # nothing cached: questions are new
+    bot = QABot(index_dir=index, cache_dir=cache)
+    spent: dict[str, float] = {}
+
+    def timed(name, func):
+        def wrapper(*a, **k):
+            start = time.perf_counter()
+            try:
+                return func(*a, **k)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
+        return wrapper
+
+    start = time.perf_counter()
+    lexical = bot.retriever.lexical.current()  # first use: snapshot loaded or BM25 rebuilt
+    lexical_ready_s = time.perf_counter() - start
+    bot.embedder.model  # the model loads once per process; not a per-question cost
+    bot.store.query = timed("dense_query", bot.store.query)
+    bot.embedder.encode = timed("encode", bot.embedder.encode)
+    index_cls = type(lexical)
+    index_cls.search = timed("bm25", index_cls.search)
+
+    questions = [json.loads(line) for line in QUESTIONS.open(encoding="utf-8")][: int(n_questions)]
+    for q in questions[:3]:  # warm-up on other wording so kernels and caches are hot
+        bot.ask(q["question"] + " (warm-up)", asked_on=q["asked_on"])
+    for pass_name in ("first", "repeat"):
+        spent.clear()
+        latencies = []
+        for q in questions:
+            start = time.perf_counter()
+            bot.ask(q["question"], asked_on=q["asked_on"])
+            latencies.append((time.perf_counter() - start) * 1000)
+        n = len(latencies)
+        emit({
+            "bench": "query", "index": label, "chunks": bot.count_chunks(), "pass": pass_name,
+            "questions": n, "p50_ms": round(percentile(latencies, 50), 1),
+            "p95_ms": round(percentile(latencies, 95), 1), "mean_ms": round(statistics.mean(latencies), 1),
+            "per_question_ms": {k: round(v * 1000 / n, 1) for k, v in sorted(spent.items())},
+            "lexical_ready_s": round(lexical_ready_s, 2), "load_avg_1m": os.getloadavg()[0],
+        })
+    shutil.rmtree(cache, ignore_errors=True)
+
+
+# ---- cold start: a real `qa-bot ask` process ------------------------------------------------------
+def cold(index: Path, label: str, runs: int = 3, drop_snapshot: bool = False) -> dict:
+    import tempfile
+
+    question = "Which company announced layoffs this week?"
+    times, rss = [], []
+    for i in range(runs):
+        if drop_snapshot:
+            for p in index.glob("*_lexical.pkl"):
+                p.unlink()
+        cache = tempfile.mkdtemp(prefix="qa-speed-cold-")
+        env = {**os.environ, "QA_BOT_CACHE_DIR": cache}
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "qa-bot"), "ask", f"{question} ({i})", "--index", str(index)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=ROOT,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        times.append(time.perf_counter() - start)
+        rss.append(usage.ru_maxrss / 1024)
+        shutil.rmtree(cache, ignore_errors=True)
+        if os.waitstatus_to_exitcode(status) != 0:
+            return {"bench": "cold_ask", "index": label, "error": proc.stderr.read().decode()[-300:]}
+    return {
+        "bench": "cold_ask", "index": label, "bm25_snapshot": not drop_snapshot, "runs": runs,
+        "median_s": round(statistics.median(times), 2), "max_s": round(max(times), 2),
+        "peak_rss_mb": round(max(rss)), "load_avg_1m": os.getloadavg()[0],
+    }
+
+
+# ---- driver ---------------------------------------------------------------------------------------
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "_child":
+        globals()[f"child_{sys.argv[2]}"](*sys.argv[3:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default=",".join(STEPS), help=f"comma-separated subset of {','.join(STEPS)}")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/qa-speed"), help="indexes and scratch files")
+    parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "qa-bot",
+                        help="embedding cache used to build the big indexes (replicas are cache hits)")
+    parser.add_argument("--encode-chunks", type=int, default=1024)
+    parser.add_argument("--ingest-chunks", type=int, default=2000)
+    parser.add_argument("--base-chunks", type=int, default=10_000)
+    parser.add_argument("--target-chunks", type=int, default=100_000)
+    parser.add_argument("--questions", type=int, default=100)
+    args = parser.parse_args()
+    steps = [s.strip() for s in args.only.split(",") if s.strip()]
+    args.work.mkdir(parents=True, exist_ok=True)
+    emit({"bench": "machine", **machine()})
+
+    if "encode" in steps:
+        rates = {}
+        for precision in ("fp32", "bf16"):
+            for r in in_child("encode", precision, str(args.encode_chunks)):
+                emit(r)
+                rates[precision] = r.get("chunks_per_s")
+        import numpy as np
+
+        a, b = np.load("/tmp/qa-speed-encode-fp32.npy"), np.load("/tmp/qa-speed-encode-bf16.npy")
+        cos = (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+        emit({"bench": "encode_compare", "bf16_over_fp32": round(rates["bf16"] / rates["fp32"], 2),
+              "cosine_min": round(float(cos.min()), 5), "cosine_mean": round(float(cos.mean()), 5)})
+    if "ingest" in steps:
+        for r in in_child("ingest", str(args.work), str(args.ingest_chunks), "bf16"):
+            emit(r)
+    if "build" in steps:
+        for r in in_child("build", str(args.work), str(args.base_chunks), str(args.target_chunks), str(args.cache)):
+            emit(r)
+    if "query" in steps:
+        for label in ("10k", "100k"):
+            for r in in_child("query", str(args.work / f"index-{label}"), label, str(args.questions)):
+                emit(r)
+    if "cold" in steps:
+        seed = args.work / "index-seed"
+        if not (seed / "chroma.sqlite3").exists():
+            subprocess.run([str(Path(sys.executable).parent / "qa-bot"), "ingest", "seeds/", "--index", str(seed)],
+                           cwd=ROOT, check=True, capture_output=True)
+        emit(cold(seed, "seed"))
+        for label in ("10k", "100k"):
+            emit(cold(args.work / f"index-{label}", label))
+        emit(cold(args.work / "index-100k", "100k", runs=1, drop_snapshot=True))
+
+
+if __name__ == "__main__":
+    main()

@@ -49,6 +49,8 @@ class QABot:
             AnswererKind.EXTRACTIVE: ExtractiveAnswerer(s.min_evidence)
         }
         self._lock = threading.Lock()
+        self._llm_lock = threading.RLock()  # builds the LLM and its answerer once, on first use
+        self._llm = None
 
     # ---- articles ----------------------------------------------------------------------
     def ingest(self, paths: Sequence[str | Path], sync: bool = False, progress: Progress | None = None) -> IngestReport:
@@ -87,7 +89,7 @@ class QABot:
         if self.store.count() == 0:  # before loading the model: an empty index is answered at once
             raise EmptyIndexError("The index is empty; add articles first with `qa-bot ingest PATH`.")
         kind = AnswererKind.from_str(answerer) if isinstance(answerer, str) else (answerer or self.settings.answerer)
-        standalone = condense(question, history)
+        standalone = self._condense(question, history, kind)
         question_vector = self.embedder.encode([standalone])[0]
         top_k = top_k or self.settings.top_k
         pool = self.retriever.retrieve(
@@ -127,10 +129,44 @@ class QABot:
             yield piece
         yield answer
 
+    def available_answerers(self) -> list[str]:
+        """The answerers this install can use: extractive always; llm when the configured backend's
+        packages (and model file or server settings) are present. Nothing is loaded to find out."""
+        from qa_bot.answer.llms import backend_available
+
+        kinds = [AnswererKind.EXTRACTIVE.value]
+        if backend_available(self.settings):
+            kinds.append(AnswererKind.LLM.value)
+        return kinds
+
     def _answerer(self, kind: AnswererKind) -> Answerer:
+        if kind is AnswererKind.LLM and kind not in self._answerers:
+            with self._llm_lock:
+                if kind not in self._answerers:
+                    # imported here so extractive-only use never loads transformers
+                    from qa_bot.answer.llm import LLMAnswerer
+
+                    self._answerers[kind] = LLMAnswerer(self._language_model, self.settings.min_evidence)
         if kind not in self._answerers:
             raise InputError(f"The '{kind.value}' answerer is not available yet.")
         return self._answerers[kind]
+
+    def _language_model(self):
+        """The configured llama-index LLM, built on first use (its weights load on its first call)."""
+        with self._llm_lock:
+            if self._llm is None:
+                from qa_bot.answer.llms import make_llm
+
+                self._llm = make_llm(self.settings)
+        return self._llm
+
+    def _condense(self, question: str, history: Sequence[dict] | None, kind: AnswererKind) -> str:
+        """Rule-based, or by the language model when the llm answerer is asked (rules as fallback)."""
+        if kind is AnswererKind.LLM and history:
+            from qa_bot.chat.llm_condense import condense_with_llm
+
+            return condense_with_llm(self._language_model(), question, history)
+        return condense(question, history)
 
 
 def _check_question(question: str) -> str:

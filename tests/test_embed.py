@@ -97,3 +97,19 @@ def test_reindexing_identical_text_never_re_embeds(tmp_path):
     assert report.chunks_written == report.total_chunks > 0
     assert encoded == [] and second.embedder._model is None
     assert "Kostyukov" in second.ask("Who led the Russian delegation?", asked_on=SEED_ASKED_ON).text
+
+
+def test_sentences_embedded_at_ingest_leave_only_the_question(tmp_path):
+    """With embed_sentences, answering encodes the question and nothing else: every sentence and
+    passage the answerer reads was embedded at ingest."""
+    from conftest import SEED_ASKED_ON
+    from qa_bot import QABot
+
+    bot = QABot(index_dir=tmp_path / "index", cache_dir=tmp_path / "cache", embed_sentences=True)
+    bot.ingest([SEEDS])
+    encoded: list[str] = []
+    real = bot.embedder._encode_raw
+    bot.embedder._encode_raw = lambda texts: encoded.extend(texts) or real(texts)
+    question = "Who led the Russian delegation?"
+    assert "Kostyukov" in bot.ask(question, asked_on=SEED_ASKED_ON).text
+    assert encoded == [question]

@@ -58,10 +58,16 @@ def corpus_of(name: str) -> Path:
 
 
 def _commit() -> str:
+    """The code a run used: HEAD when the process started, "+dirty" when qa_bot/ had uncommitted edits."""
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "qa_bot"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     except OSError:
         return ""
+    return head + ("+dirty" if dirty else "")
+
+
+STARTED_AT = _commit()  # modules are imported now, so this is the code every set below runs
 
 
 def corpus_prefix(corpus: Path, questions: Path, limit: int, work: Path) -> tuple[Path, int, int]:
@@ -86,7 +92,7 @@ def corpus_prefix(corpus: Path, questions: Path, limit: int, work: Path) -> tupl
 
 def run_set(name: str, work: Path, limit: int | None, baseline: bool, progress: bool, prefix: bool = False) -> dict:
     corpus, questions = corpus_of(name), EVAL / name / "questions.jsonl"
-    entry = {"set": name, "limit": limit, "when": datetime.now(timezone.utc).isoformat(timespec="minutes"), "commit": _commit()}
+    entry = {"set": name, "limit": limit, "when": datetime.now(timezone.utc).isoformat(timespec="minutes"), "commit": STARTED_AT}
     index = work / f"index-{name}"
     if prefix and limit:
         corpus, used, total = corpus_prefix(corpus, questions, limit, work)
@@ -141,7 +147,7 @@ def runs_note(results: dict) -> str:
         notes.append(
             f"- **{name}** ({limit}; commit `{entry.get('commit', '')}`, {entry['when']}): qa-bot index "
             f"{q.get('ingest', '')}; answerer {q.get('answerer')}, precision {q.get('settings', {}).get('precision')}, "
-            f"top_k {q.get('settings', {}).get('top_k')}. llama-index: {base.get('ingest', 'not run')}."
+            f"chunk_words {q.get('settings', {}).get('chunk_words')}, top_k {q.get('settings', {}).get('top_k')}. llama-index: {base.get('ingest', 'not run')}."
         )
     return "\n".join(notes)
 

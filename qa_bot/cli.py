@@ -110,12 +110,14 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from qa_bot.web.auth import Credentials
     from qa_bot.web.server import serve
 
+    auth = Credentials.parse(args.auth) if args.auth else None
     bot = _bot(args)
     if args.ingest_if_empty and bot.count_chunks() == 0:
         print(bot.ingest(args.ingest_if_empty).summary(), file=sys.stderr)
-    serve(bot, host=args.host, port=args.port)
+    serve(bot, host=args.host, port=args.port, auth=auth)
     return 0
 
 
@@ -167,6 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the web chat")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument(
+        "--auth", default=os.environ.get("QA_BOT_AUTH") or None, metavar="USER:PASSWORD",
+        help="require this login on the page and this password as the /v1 API key ($QA_BOT_AUTH)",
+    )
     p.add_argument("--ingest-if-empty", nargs="*", type=Path, default=None, help="index these paths first when the index is empty")
     _store_options(p)
     p.set_defaults(func=cmd_serve)

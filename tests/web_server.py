@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,13 +34,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(index: Path, log: Path, timeout: float = 120.0) -> Iterator[str]:
-    """Yields the base URL once /v1/models answers; the server is stopped afterwards."""
+def running_server(
+    index: Path, log: Path, timeout: float = 120.0, args: Sequence[str] = (), headers: dict | None = None
+) -> Iterator[str]:
+    """Yields the base URL once /v1/models answers (sent `headers`, for a server started with
+    `--auth`); extra `args` go to `qa-bot serve`. The server is stopped afterwards."""
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "qa_bot.cli", "serve", "--port", str(port), "--index", str(index)],
+            [sys.executable, "-m", "qa_bot.cli", "serve", "--port", str(port), "--index", str(index), *args],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
@@ -50,7 +53,7 @@ def running_server(index: Path, log: Path, timeout: float = 120.0) -> Iterator[s
             if proc.poll() is not None:
                 raise RuntimeError(f"qa-bot serve exited with {proc.returncode}:\n{log.read_text()}")
             try:
-                if httpx.get(f"{url}/v1/models", timeout=2).status_code == 200:
+                if httpx.get(f"{url}/v1/models", headers=headers, timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass

@@ -1,0 +1,109 @@
+"""`qa-bot serve --auth USER:PASSWORD` (or $QA_BOT_AUTH): nothing on the server answers without the
+login; /v1 takes the password as its API key; the chat's API takes the login via gradio_client."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from conftest import ROOT, SEED_ASKED_ON
+from web_server import running_server
+
+from qa_bot.errors import InputError
+from qa_bot.web.auth import Credentials
+
+USER, PASSWORD = "alice", "correct horse battery staple"
+BEARER = {"Authorization": f"Bearer {PASSWORD}"}
+NEXT_TALKS = [{"role": "user", "content": "When are the next talks?"}]
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_credentials_parse_and_check():
+    creds = Credentials.parse(f"{USER}:{PASSWORD}")
+    assert Credentials.parse("bob:a:b").password == "a:b"  # a colon may be part of the password
+    assert creds.accepts(f"Bearer {PASSWORD}") and creds.accepts(_basic(USER, PASSWORD))
+    for header in ("", "Bearer", "Bearer wrong", _basic("mallory", PASSWORD), _basic(USER, "wrong"), "Basic %%%", f"Token {PASSWORD}"):
+        assert not creds.accepts(header), header
+    for bad in ("alice", "alice:", ":secret", ""):
+        with pytest.raises(InputError, match="USER:PASSWORD"):
+            Credentials.parse(bad)
+
+
+def test_malformed_auth_is_refused_before_serving(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "qa_bot.cli", "serve", "--auth", "alice", "--index", str(tmp_path / "i")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2 and result.stderr.strip() == "error: --auth expects USER:PASSWORD, both non-empty."
+
+
+@pytest.fixture(scope="module")
+def url(seed_index, tmp_path_factory, monkeypatch_module):
+    index = tmp_path_factory.mktemp("auth") / "index"
+    shutil.copytree(seed_index, index)
+    monkeypatch_module.setenv("QA_BOT_AUTH", f"{USER}:{PASSWORD}")  # the environment variable route
+    with running_server(index, index.parent / "server.log", headers=BEARER) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/v1/models"),
+        ("POST", "/v1/chat/completions"),
+        ("POST", "/gradio_api/call/ask"),
+        ("GET", "/gradio_api/info"),
+        ("GET", "/config"),
+        ("POST", "/gradio_api/upload"),
+        ("GET", "/gradio_api/file=pyproject.toml"),
+    ],
+)
+def test_nothing_answers_without_the_login(url, method, path):
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": _basic(USER, "wrong")}):
+        resp = httpx.request(method, url + path, headers=headers, json={"data": ["When are the next talks?"]}, timeout=30)
+        assert resp.status_code in (401, 403), (path, headers, resp.status_code)
+        assert "February" not in resp.text and "[project]" not in resp.text
+
+
+def test_openai_client_with_the_password_as_api_key(url):
+    openai = pytest.importorskip("openai")
+    with openai.OpenAI(base_url=f"{url}/v1", api_key=PASSWORD, timeout=120, max_retries=0) as client:
+        completion = client.chat.completions.create(model="qa-bot", messages=NEXT_TALKS, extra_body={"asked_on": SEED_ASKED_ON})
+        assert "February 1" in completion.choices[0].message.content
+    with openai.OpenAI(base_url=f"{url}/v1", api_key="wrong", timeout=60, max_retries=0) as client:
+        with pytest.raises(openai.AuthenticationError):
+            client.chat.completions.create(model="qa-bot", messages=NEXT_TALKS)
+
+
+def test_gradio_client_logs_in(url):
+    from gradio_client import Client
+
+    bot = Client(url + "/", auth=(USER, PASSWORD), verbose=False)
+    assert "February 1" in bot.predict("When are the next talks?", [], SEED_ASKED_ON, "", 0, api_name="/ask")["answer"]
+    with pytest.raises(Exception):
+        Client(url + "/", auth=(USER, "wrong"), verbose=False)
+
+
+def test_the_env_variable_is_the_default_only(monkeypatch):
+    """--auth on the command line wins over $QA_BOT_AUTH; without either, no login is asked."""
+    from qa_bot.cli import build_parser
+
+    monkeypatch.delenv("QA_BOT_AUTH", raising=False)
+    assert build_parser().parse_args(["serve"]).auth is None
+    monkeypatch.setenv("QA_BOT_AUTH", "a:b")
+    assert build_parser().parse_args(["serve"]).auth == "a:b"
+    assert build_parser().parse_args(["serve", "--auth", "c:d"]).auth == "c:d"

@@ -156,3 +156,20 @@ def test_output_into_a_closed_pipe_ends_quietly(seed_copy):
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 141, err.decode()
     assert b"Traceback" not in err and b"BrokenPipeError" not in err and b"Exception ignored" not in err, err.decode()
+
+
+def test_unreachable_chroma_url_from_the_environment(seed_copy):
+    """$QA_BOT_CHROMA_URL (the --chroma-url case is test_server_mode.py) pointing at a closed port."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}"  # nothing listens: bound, never listening
+        before = _files(seed_copy)
+        for args in (["ask", "When are the next talks?"], ["ingest", "seeds/"]):
+            result = subprocess.run(
+                [*QA_BOT, *args], capture_output=True, text=True, cwd=ROOT, timeout=300,
+                env={**os.environ, "QA_BOT_CHROMA_URL": url, "QA_BOT_INDEX_DIR": str(seed_copy)},
+            )
+            assert_refused(result, url, "Cannot reach")
+    assert _files(seed_copy) == before  # the local index is not touched instead

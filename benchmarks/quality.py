@@ -93,11 +93,15 @@ def corpus_prefix(corpus: Path, questions: Path, limit: int, work: Path) -> tupl
 def run_set(name: str, work: Path, limit: int | None, baseline: bool, progress: bool, prefix: bool = False) -> dict:
     corpus, questions = corpus_of(name), EVAL / name / "questions.jsonl"
     entry = {"set": name, "limit": limit, "when": datetime.now(timezone.utc).isoformat(timespec="minutes"), "commit": STARTED_AT}
-    index = work / f"index-{name}"
+    from qa_bot.settings import Settings
+
+    # ingest skips articles whose text is unchanged, whatever the chunk size: an index per chunking
+    chunking = f"w{Settings().chunk_words}"
+    index = work / f"index-{name}-{chunking}"
     if prefix and limit:
         corpus, used, total = corpus_prefix(corpus, questions, limit, work)
         entry["corpus_prefix"] = [used, total]
-        index = work / f"index-{name}-prefix-{used}"
+        index = work / f"index-{name}-prefix-{used}-{chunking}"
     t = time.perf_counter()
     run = evaluate(corpus, questions, index_dir=index, limit=limit, progress=progress)
     write_outputs(run, work / "reports" / name / "qa-bot")

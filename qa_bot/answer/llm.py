@@ -28,16 +28,25 @@ from qa_bot.answer.verify import (
     yes_no,
 )
 from qa_bot.prompts import load_prompt, render
-from qa_bot.retrieve.question import QuestionType, classify
 from qa_bot.text import terms
 from qa_bot.types import Citation, ScoredChunk
 
 # A small model picks the answer out of a short prompt far better than out of a long one, and the
 # best evidence sentence holds the answer to most questions; a yes/no comparison spans articles.
 MAX_PASSAGES = 2
-MAX_PASSAGES_YES_NO = 3
 SENTENCES_PER_PASSAGE = 1
 SECOND_PASSAGE_MARGIN = 0.05  # a second passage is shown only when its evidence is about as good
+# A yes/no question often compares what several articles say, so each of them is shown; the reply is
+# only "Yes"/"No", so nothing a shown sentence says can reach the answer text.
+MAX_PASSAGES_YES_NO = 3
+SENTENCES_PER_PASSAGE_YES_NO = 2
+
+_AUXILIARY = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)"
+# "Does ...?" and, as multi-article questions often open, "Between A and B, is there ...?"
+_YES_NO_QUESTION = re.compile(
+    rf"^\s*{_AUXILIARY}\b|^\s*(?:between|after|before|following|considering|given|in|from)\b[^?]*?,\s*{_AUXILIARY}\b",
+    re.I,
+)
 MAX_ANSWER_CHARS = 300  # longer than this is not the short answer that was asked for
 
 _LEAD_IN = re.compile(r"^\s*(?:answer|short answer|a)\s*[:\-]\s*", re.I)
@@ -72,22 +81,26 @@ class NumberedPassage:
         return f"({self.header}) {self.body}" if self.header else self.body
 
 
-def number_passages(
-    evidence: Sequence[Evidence], min_score: float, max_passages: int = MAX_PASSAGES
-) -> list[NumberedPassage]:
+def asks_yes_no(question: str) -> bool:
+    return bool(_YES_NO_QUESTION.search(question))
+
+
+def number_passages(evidence: Sequence[Evidence], min_score: float, yes_no: bool = False) -> list[NumberedPassage]:
     """The best evidence sentences, grouped by passage, passages numbered by their best sentence.
-    Sentences scoring under `min_score` are left out: they do not bear on the question."""
+
+    For a wh-question: the best sentence, and a second passage's only when it scores nearly as well
+    (and at least `min_score`); sentences that do not bear on the question never reach the model.
+    For a yes/no question: the best sentences of the top passages, whatever their score."""
+    max_passages, per_passage = (MAX_PASSAGES_YES_NO, SENTENCES_PER_PASSAGE_YES_NO) if yes_no else (MAX_PASSAGES, SENTENCES_PER_PASSAGE)
+    floor = 0.0 if yes_no or not evidence else max(min_score, evidence[0].score - SECOND_PASSAGE_MARGIN)
     picked: dict[str, list[Evidence]] = {}
-    floor = min_score
-    if evidence and max_passages <= MAX_PASSAGES:
-        floor = max(min_score, evidence[0].score - SECOND_PASSAGE_MARGIN)
     for item in evidence:
         if item.score < floor and picked:
             break  # evidence is sorted: the rest scores lower still
         chunk_id = item.passage.chunk.chunk_id
         if chunk_id not in picked and len(picked) == max_passages:
             continue
-        if len(picked.setdefault(chunk_id, [])) < SENTENCES_PER_PASSAGE:
+        if len(picked.setdefault(chunk_id, [])) < per_passage:
             picked[chunk_id].append(item)
     return [
         NumberedPassage(n, tuple(sorted(items, key=lambda e: e.start)))
@@ -135,8 +148,8 @@ class LLMAnswerer:
         extractive = self._extractive.answer(question, passages, evidence, asked_on)
         if extractive.abstained:  # too little evidence: no model is asked to guess
             return replace(extractive, answerer=self.name)
-        is_yes_no = classify(question) is QuestionType.YES_NO
-        shown = number_passages(evidence, self.min_evidence, MAX_PASSAGES_YES_NO if is_yes_no else MAX_PASSAGES)
+        is_yes_no = asks_yes_no(question)
+        shown = number_passages(evidence, self.min_evidence, is_yes_no)
         try:
             reply = self._llm().chat(build_messages(question, shown))
         except call_errors() as exc:

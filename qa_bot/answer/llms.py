@@ -6,7 +6,9 @@ only ever answers extractively never pays for it.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import os
 import sys
 import threading
@@ -55,8 +57,11 @@ def _load(path: Path) -> tuple[Any, Any]:
         if path not in _LOADED:
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
-            tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
-            model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
+            # transformers draws a GGUF conversion bar on stderr that no setting turns off; it would
+            # land in the middle of the user's chat
+            with contextlib.redirect_stderr(io.StringIO()):
+                tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+                model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
             model.eval()
             _LOADED[path] = (tokenizer, model)
         return _LOADED[path]

@@ -18,8 +18,10 @@ from qa_bot.text import terms
 # means all of them; a longer claim may rephrase one word in four ("led" for "headed").
 MIN_CLAIM_COVERAGE = 0.75
 # Share of a yes/no question's key words the cited passages must contain: a "Yes" citing passages
-# about something else is not checked by anything.
-MIN_QUESTION_COVERAGE = 0.5
+# about something else is not checked by anything. Multi-article questions are long and the cited
+# sentences answer only their own part: on multihop_rag dev questions the passages of answerable ones
+# mostly hold 0.3-0.8 of the key words, those of unanswerable ones 0.1-0.3.
+MIN_QUESTION_COVERAGE = 0.3
 
 _MARKER = re.compile(r"\[\s*(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\s*\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=\])\s*[.;]\s+(?=\S)")

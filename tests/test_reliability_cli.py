@@ -173,3 +173,16 @@ def test_unreachable_chroma_url_from_the_environment(seed_copy):
             )
             assert_refused(result, url, "Cannot reach")
     assert _files(seed_copy) == before  # the local index is not touched instead
+
+
+def test_a_binary_file_found_in_a_folder_is_skipped_and_the_rest_indexed(seed_copy, tmp_path):
+    """Only files named on purpose must load; one met while walking a folder is reported and skipped."""
+    from qa_bot import QABot
+
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    write(folder / "harbour.txt", "Harbour reopens\nThe harbour reopened on Monday after the storm.")
+    _binary(folder)
+    report = QABot(index_dir=seed_copy).ingest([folder])
+    assert report.added == ["harbour"]
+    assert len(report.skipped) == 1 and "photo.txt" in report.skipped[0] and "not a text file" in report.skipped[0]

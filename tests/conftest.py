@@ -21,6 +21,7 @@ def _isolated_cache(tmp_path_factory):
     os.environ["QA_BOT_CACHE_DIR"] = str(tmp_path_factory.mktemp("embedding-cache"))
     os.environ.pop("QA_BOT_INDEX_DIR", None)
     os.environ.pop("QA_BOT_CHROMA_URL", None)
+    os.environ.pop("QA_BOT_AUTH", None)  # servers under test start without a login unless a test sets one
     yield
 
 

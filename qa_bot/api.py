@@ -44,6 +44,7 @@ class QABot:
         self.store = ChromaStore(s.index_dir, s.collection, s.chroma_url, cache_dir=s.cache_dir)
         self.embedder = Embedder(s.embed_model, s.precision, s.embed_batch_size, s.cache_dir)
         self.retriever = HybridRetriever(self.store, self.embedder, s.top_k, s.candidates, s.rrf_k)
+        self.store.check_embedding_model(self.embedder.model_id)
         self._indexer = Indexer(self.store, self.embedder, s.chunk_words, embed_sentences=s.embed_sentences)
         self._answerers: dict[AnswererKind, Answerer] = {
             AnswererKind.EXTRACTIVE: ExtractiveAnswerer(s.min_evidence)

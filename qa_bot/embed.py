@@ -81,6 +81,8 @@ class Embedder:
         cache_dir: Path | None = None,
     ):
         self.model_name = model or default_model_path()
+        # what an index records: stable across machines, unlike the packaged model's path
+        self.model_id = model or "all-MiniLM-L6-v2"
         self.precision = resolve_precision(precision)
         self.batch_size = batch_size
         self._cache = EmbeddingCache(cache_dir / "embeddings.sqlite") if cache_dir else None

@@ -29,6 +29,7 @@ class Indexer:
         self.embedder = embedder
         self.chunk_words = chunk_words
         self.embed_sentences = embed_sentences
+        self.chunking = f"sentences-{chunk_words}w"
         self._writing: Future | None = None  # the previous batch's Chroma write, overlapping this encode
 
     def ingest(self, paths: Sequence[Path], sync: bool = False, progress: Progress | None = None) -> IngestReport:
@@ -92,7 +93,7 @@ class Indexer:
                 chunks = chunk_article(article, self.chunk_words)
                 seen.add(article.doc_id)
                 record = self.store.get_articles([article.doc_id]).get(article.doc_id)
-            if record and record.content_hash == article.content_hash:
+            if record and record.content_hash == article.content_hash and record.chunking == self.chunking:
                 report.unchanged.append(article.doc_id)
                 continue
             (report.updated if record else report.added).append(article.doc_id)
@@ -114,7 +115,7 @@ class Indexer:
         # Chroma writes this batch while the next one is embedded; at most one write is in flight,
         # so memory holds two batches at most and articles are registered in input order
         self._wait_for_write(report)
-        self._writing = writer.submit(self.store.write_articles, items)
+        self._writing = writer.submit(self.store.write_articles, items, self.chunking)
 
     def _wait_for_write(self, report: IngestReport) -> None:
         if self._writing is not None:

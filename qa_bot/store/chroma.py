@@ -36,6 +36,7 @@ class ArticleRecord:
     path: str
     content_hash: str
     n_chunks: int
+    chunking: str = ""  # how its chunks were cut: re-cut when the setting changes
 
 
 @dataclass(frozen=True)
@@ -277,10 +278,23 @@ class ChromaStore:
             path=str(meta.get("path", "")),
             content_hash=str(meta.get("content_hash", "")),
             n_chunks=int(meta.get("n_chunks", 0)),
+            chunking=str(meta.get("chunking", "")),
         )
 
     # ---- writing -------------------------------------------------------------------------
-    def write_articles(self, items: Sequence[tuple[Article, list[Chunk], np.ndarray]]) -> int:
+    def check_embedding_model(self, model_id: str) -> None:
+        """Vectors of two models cannot share a collection: the first writer records its model and
+        every later bot must use the same one."""
+        recorded = (self._articles.metadata or {}).get("embed_model")
+        if recorded and recorded != model_id:
+            raise StoreError(
+                f"The index at {self.location} was built with the embedding model '{recorded}', "
+                f"not '{model_id}'; use that model or another index."
+            )
+        if not recorded:
+            self._articles.modify(metadata={**(self._articles.metadata or {}), "embed_model": model_id})
+
+    def write_articles(self, items: Sequence[tuple[Article, list[Chunk], np.ndarray]], chunking: str = "") -> int:
         """Replaces these articles. Registry entries go first and come back last, so a crash in
         between leaves them unregistered and the next ingest redoes them from scratch."""
         from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
@@ -314,6 +328,7 @@ class ChromaStore:
                     "path": article.path,
                     "content_hash": article.content_hash,
                     "n_chunks": len(chunks),
+                    "chunking": chunking,
                 }
                 for article, chunks, _ in items
             ],

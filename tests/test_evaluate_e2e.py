@@ -150,3 +150,14 @@ def test_report_renders_in_headless_chromium(seed_eval):
             browser.close()
     assert [u for u in requests if not u.startswith("file:")] == []  # self-contained: nothing fetched
     assert shot.stat().st_size > 10_000
+
+
+def test_on_a_server_the_gold_corpus_keeps_off_the_users_collection(monkeypatch):
+    from qa_bot.evaluate.runner import EVAL_COLLECTION, _keep_off_the_main_collection
+
+    url = {"chroma_url": "http://127.0.0.1:8000"}
+    assert _keep_off_the_main_collection(None, url)["collection"] == EVAL_COLLECTION
+    assert "collection" not in _keep_off_the_main_collection(None, {"chroma_url": None})  # a temporary folder
+    assert "collection" not in _keep_off_the_main_collection("idx", url)  # a folder the user chose
+    monkeypatch.setenv("QA_BOT_COLLECTION", "mine")
+    assert "collection" not in _keep_off_the_main_collection(None, url)  # a collection the user chose

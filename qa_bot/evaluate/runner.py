@@ -121,6 +121,7 @@ def evaluate(
     known = corpus_ids(corpus)
     unknown = sorted({e for q in gold for e in q.evidence_ids} - known)
     started = datetime.now(timezone.utc)
+    settings = _keep_off_the_main_collection(index_dir, settings)
     with _index_dir(index_dir) as where:
         bot = QABot(index_dir=where, answerer=answerer, **settings)
         t0 = time.perf_counter()
@@ -141,7 +142,7 @@ def evaluate(
             "system": "qa-bot",
             "corpus": str(corpus),
             "questions": str(questions),
-            "index": str(index_dir) if index_dir else "(temporary)",
+            "index": f"{s.chroma_url} collection {s.collection}" if s.chroma_url else (str(index_dir) if index_dir else "(temporary)"),
             "answerer": (answerer or s.answerer.value),
             "limit": limit,
             "started": started.isoformat(timespec="seconds"),
@@ -157,6 +158,25 @@ def evaluate(
             "unknown_evidence_ids": unknown[:20],
         }
     return EvalRun(summarize([r.score for r in results]), results, meta)
+
+
+EVAL_COLLECTION = "qa_bot_eval"
+
+
+def _keep_off_the_main_collection(index_dir: str | Path | None, settings: dict) -> dict:
+    """On a Chroma server there is no temporary folder to hide in: unless a collection was chosen,
+    a gold corpus goes to its own collection, never into the one users ask."""
+    from pydantic import ValidationError
+
+    from qa_bot.settings import Settings
+
+    try:
+        resolved = Settings().with_overrides(**settings)
+    except ValidationError:
+        return settings  # QABot reports it in one sentence
+    if resolved.chroma_url and not index_dir and resolved.collection == Settings.model_fields["collection"].default:
+        return {**settings, "collection": EVAL_COLLECTION}
+    return settings
 
 
 @contextmanager

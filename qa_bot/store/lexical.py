@@ -80,7 +80,7 @@ class SyncedLexicalIndex:
     def __init__(self, store):
         self._store = store
         self._index: LexicalIndex | None = None
-        self._generation: tuple[int, str] | None = None
+        self._generation: str | None = None
 
     def current(self) -> LexicalIndex:
         generation = self._store.generation()
@@ -100,7 +100,7 @@ class SyncedLexicalIndex:
         return getter() if getter else None
 
 
-def _load(path: Path, generation: tuple[int, str]) -> LexicalIndex | None:
+def _load(path: Path, generation: str) -> LexicalIndex | None:
     try:
         with path.open("rb") as f:
             header = pickle.load(f)
@@ -114,7 +114,7 @@ def _load(path: Path, generation: tuple[int, str]) -> LexicalIndex | None:
         return None
 
 
-def _save(path: Path, generation: tuple[int, str], index: LexicalIndex) -> None:
+def _save(path: Path, generation: str, index: LexicalIndex) -> None:
     """Atomic replace, so a concurrent reader sees the old snapshot or the new one, never half."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:

@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import pickle
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import fields
@@ -116,7 +117,7 @@ def _load(path: Path, generation: str) -> LexicalIndex | None:
 
 def _save(path: Path, generation: str, index: LexicalIndex) -> None:
     """Atomic replace, so a concurrent reader sees the old snapshot or the new one, never half."""
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # one per writer
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tmp.open("wb") as f:

@@ -5,7 +5,6 @@ answered correctly; latencies are printed as one JSON line and kept in test-arti
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +13,7 @@ import httpx
 import pytest
 
 from conftest import SEED_ASKED_ON
-from web_server import ARTIFACTS, running_server
+from web_server import ARTIFACTS, seed_server
 
 N = 50
 QUESTION = "When are the next talks?"
@@ -23,9 +22,7 @@ TIMEOUT = 120.0  # per request; the whole test is bounded by N × TIMEOUT / work
 
 @pytest.fixture(scope="module")
 def url(seed_index, tmp_path_factory):
-    index = tmp_path_factory.mktemp("load") / "index"
-    shutil.copytree(seed_index, index)
-    with running_server(index, index.parent / "server.log") as base:
+    with seed_server(seed_index, tmp_path_factory.mktemp("load")) as (base, _):
         # one question first: the model is loaded and the BM25 snapshot built before timing
         assert "February 1" in _openai(base)[1]
         yield base

@@ -4,7 +4,6 @@ login; /v1 takes the password as its API key; the chat's API takes the login via
 from __future__ import annotations
 
 import base64
-import shutil
 import subprocess
 import sys
 
@@ -12,7 +11,7 @@ import httpx
 import pytest
 
 from conftest import ROOT, SEED_ASKED_ON
-from web_server import running_server
+from web_server import seed_server
 
 from qa_bot.errors import InputError
 from qa_bot.web.auth import Credentials
@@ -47,10 +46,8 @@ def test_malformed_auth_is_refused_before_serving(tmp_path):
 
 @pytest.fixture(scope="module")
 def url(seed_index, tmp_path_factory, monkeypatch_module):
-    index = tmp_path_factory.mktemp("auth") / "index"
-    shutil.copytree(seed_index, index)
     monkeypatch_module.setenv("QA_BOT_AUTH", f"{USER}:{PASSWORD}")  # the environment variable route
-    with running_server(index, index.parent / "server.log", headers=BEARER) as base:
+    with seed_server(seed_index, tmp_path_factory.mktemp("auth"), headers=BEARER) as (base, _):
         yield base
 
 

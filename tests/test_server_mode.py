@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SEED_ASKED_ON, SEED_DOC, SEEDS, SHARED_EVAL, write
+from web_server import free_port, stop
 
 pytestmark = pytest.mark.server
 
@@ -30,12 +30,6 @@ cut the ribbon at the northern quay.
 NEW_QUESTION = "Who is the harbour master of Vellmar?"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _heartbeat(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as response:
@@ -47,7 +41,7 @@ def _heartbeat(url: str) -> bool:
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory):
     """A real Chroma server on a free loopback port, with its data in a temporary folder."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     data = tmp_path_factory.mktemp("chroma-server")
     log = (data / "server.log").open("wb")
@@ -64,11 +58,7 @@ def chroma_url(tmp_path_factory):
             time.sleep(0.2)
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server, timeout=20)
         log.close()
 
 
@@ -197,7 +187,7 @@ def test_two_processes_share_one_server(chroma_url, tmp_path):
 
 
 def test_unreachable_server_is_one_sentence_and_exit_2(tmp_path):
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     run = _cli("ask", "Who led the Russian delegation?", "--chroma-url", url, "--index", str(tmp_path / "i"), env=dict(os.environ))
     assert run.returncode == 2
     lines = run.stderr.strip().splitlines()

@@ -5,13 +5,12 @@ endpoint, and no file served from outside the uploads."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import httpx
 import pytest
 
 from conftest import ROOT, SEED_ASKED_ON, SEED_DOC
-from web_server import running_server
+from web_server import seed_server
 
 openai = pytest.importorskip("openai")
 
@@ -20,9 +19,7 @@ NEXT_TALKS = [{"role": "user", "content": "When are the next talks?"}]
 
 @pytest.fixture(scope="module")
 def server(seed_index, tmp_path_factory):
-    index = tmp_path_factory.mktemp("web-api") / "index"
-    shutil.copytree(seed_index, index)
-    with running_server(index, index.parent / "server.log") as url:
+    with seed_server(seed_index, tmp_path_factory.mktemp("web-api")) as (url, index):
         yield url, index
 
 

@@ -4,12 +4,11 @@ not run script. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
 from conftest import SEED_ASKED_ON
-from web_server import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, running_server
+from web_server import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, seed_server
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.browser
@@ -31,9 +30,7 @@ HOSTILE = (
 
 @pytest.fixture(scope="module")
 def server(seed_index, tmp_path_factory):
-    index = tmp_path_factory.mktemp("web-browser") / "index"
-    shutil.copytree(seed_index, index)
-    with running_server(index, index.parent / "server.log") as url:
+    with seed_server(seed_index, tmp_path_factory.mktemp("web-browser")) as (url, index):
         yield url, index
 
 

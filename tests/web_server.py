@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -62,9 +63,23 @@ def running_server(
             time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
+
+
+@contextmanager
+def seed_server(seed_index: Path, workdir: Path, **options) -> Iterator[tuple[str, Path]]:
+    """A server over a private copy of the seed index, which the test may add to and remove from."""
+    index = workdir / "index"
+    shutil.copytree(seed_index, index)
+    with running_server(index, workdir / "server.log", **options) as url:
+        yield url, index
+
+
+def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """Terminate, then kill if it does not go."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

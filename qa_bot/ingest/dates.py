@@ -32,18 +32,14 @@ def _resolve(month: int, day: int, year: int | None, reference: date | None) -> 
 def find_dates(text: str, reference: date | None) -> list[date]:
     """Calendar dates in `text`; a date without a year is resolved against `reference`."""
     found: list[date] = []
-    for match in _MONTH_DAY.finditer(text):
-        month = _MONTHS[match.group(1)[:3].lower()]
-        year = int(match.group(3)) if match.group(3) else None
-        resolved = _resolve(month, int(match.group(2)), year, reference)
-        if resolved:
-            found.append(resolved)
-    for match in _DAY_MONTH.finditer(text):
-        month = _MONTHS[match.group(2)[:3].lower()]
-        year = int(match.group(3)) if match.group(3) else None
-        resolved = _resolve(month, int(match.group(1)), year, reference)
-        if resolved:
-            found.append(resolved)
+    # (pattern, group of the month, group of the day): "February 1, 2026" and "1 February 2026"
+    for pattern, month_group, day_group in ((_MONTH_DAY, 1, 2), (_DAY_MONTH, 2, 1)):
+        for match in pattern.finditer(text):
+            month = _MONTHS[match.group(month_group)[:3].lower()]
+            year = int(match.group(3)) if match.group(3) else None
+            resolved = _resolve(month, int(match.group(day_group)), year, reference)
+            if resolved:
+                found.append(resolved)
     for match in _ISO.finditer(text):
         try:
             found.append(date(int(match.group(1)), int(match.group(2)), int(match.group(3))))

@@ -67,6 +67,8 @@ def test_normalisation_is_squad_style_and_unicode_aware():
     assert normalize_answer("  The Abu-Dhabi  talks!") == "abu dhabi talks"
     assert normalize_answer("−16°C") == normalize_answer("-16°C") == normalize_answer("–16 °C".replace(" ", ""))
     assert normalize_answer("An 'unexplained' power surge.") == "unexplained power surge"
+    assert normalize_answer("Yes [1][2]") == "yes"  # citation markers are not answer words
+    assert exact_match("Kostyukov [1]", "Kostyukov") and token_f1("Yes [1]", "Yes") == 1.0
 
 
 def test_token_f1_by_hand():

@@ -86,10 +86,14 @@ def _is_punctuation(ch: str) -> bool:
     return ch in string.punctuation or unicodedata.category(ch).startswith("P")
 
 
+_CITATION_MARKER = re.compile(r"\[\d+\]")
+
+
 def normalize_answer(text: str) -> str:
     """SQuAD's normalisation (lower case, no punctuation, no a/an/the, single spaces), except that
     the hyphen, the Unicode minus and the dashes separate words, so "−16°C" and "-16°C" agree and
-    "Abu Dhabi" is found in "Abu Dhabi-based"."""
+    "Abu Dhabi" is found in "Abu Dhabi-based". Citation markers ("[1]") are not part of the answer."""
+    text = _CITATION_MARKER.sub(" ", text)
     text = unicodedata.normalize("NFKC", text).translate(_DASHES).lower()
     text = "".join(" " if ch == "-" else ("" if _is_punctuation(ch) else ch) for ch in text)
     text = _ARTICLES.sub(" ", text)

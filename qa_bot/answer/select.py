@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -63,8 +63,6 @@ class Evidence:
     type_match: bool
     score: float  # for ranking sentences and passages
     support: float  # how well the sentence alone answers the question: the abstention signal
-    missing: float = 0.0  # the heaviest question word absent from sentence and context, 0..1
-    numbers_missing: bool = False  # the question names a number the evidence does not
 
 
 @dataclass(frozen=True)
@@ -120,7 +118,7 @@ def select_evidence(
     candidates = _sentences(passages)
     if not candidates:
         return []
-    cosines = embedder.encode([c[4] for c in candidates]) @ question_vector
+    cosines = embedder.encode([c.text for c in candidates]) @ question_vector
     # passage vectors were embedded at ingest, so these are cache hits, not model calls
     on_topic = dict(
         zip(
@@ -129,61 +127,75 @@ def select_evidence(
         )
     )
     top_fused = max(p.score for p in passages) or 1.0
-    sentence_dates = {
-        (c[1].chunk.chunk_id, c[2]): find_dates(c[4], c[1].chunk.published or asked_on) for c in candidates
-    } if profile.direction and profile.kind is QuestionType.WHEN and asked_on else {}
-    anchor = _temporal_anchor(profile.direction, [d for ds in sentence_dates.values() for d in ds], asked_on)
+    temporal = bool(profile.direction and profile.kind is QuestionType.WHEN and asked_on)
+    dates = [find_dates(c.text, c.passage.chunk.published or asked_on) if temporal else [] for c in candidates]
+    anchor = _temporal_anchor(profile.direction, [d for ds in dates for d in ds], asked_on)
     evidence = []
-    for (rank, passage, start, end, text, words, previous), cosine in zip(candidates, cosines):
-        words = words | set(terms(passage.chunk.title))
+    for c, cosine, sentence_dates in zip(candidates, cosines, dates):
+        passage = c.passage
+        words = c.words
         own = profile.coverage(words, idf)
-        lexical = (1 - CONTEXT_SHARE) * own + CONTEXT_SHARE * profile.coverage(words | previous, idf)
-        absent = profile.required - words - previous
-        missing = max((idf(t) for t in absent), default=0.0) / profile.unseen_idf
-        typed = profile.kind is not QuestionType.OTHER and matches_type(profile.kind, text)
+        lexical = (1 - CONTEXT_SHARE) * own + CONTEXT_SHARE * profile.coverage(words | c.previous, idf)
+        typed = profile.kind is not QuestionType.OTHER and matches_type(profile.kind, c.text)
         score = W_DENSE * float(cosine) + W_LEXICAL * lexical + W_TYPE * typed
         if profile.off_topic:
             score *= OFF_TOPIC
         if profile.kind in _NEEDS_MATCH and not typed:
             score *= TYPE_MISMATCH
         if anchor:
-            score += W_TEMPORAL * _temporal_fit(sentence_dates[(passage.chunk.chunk_id, start)], anchor)
-        numbers_missing = bool(profile.numbers - words - previous)
-        if numbers_missing:
+            score += W_TEMPORAL * _temporal_fit(sentence_dates, anchor)
+        if profile.numbers - words - c.previous:
             score *= NUMBER_MISMATCH
-        if profile.negated and not _NEGATION.search(text):
+        if profile.negated and not _NEGATION.search(c.text):
             score *= NEGATION_MISMATCH
         # ranking also trusts retrieval; whether to answer at all rests on the evidence itself
         rank_score = score + W_RETRIEVAL * passage.score / top_fused
         support = _support(score, float(on_topic[passage.chunk.chunk_id]), len(profile.required))
         evidence.append(
-            Evidence(passage, rank, start, end, text, float(cosine), lexical, typed, rank_score, support, missing, numbers_missing)
+            Evidence(passage, c.rank, c.start, c.end, c.text, float(cosine), lexical, typed, rank_score, support)
         )
     evidence.sort(key=lambda e: (-e.score, e.passage_rank, e.start))
     return evidence
 
 
-def _sentences(passages: Sequence[ScoredChunk]) -> list[tuple]:
-    """(rank, passage, start, end, text, words, words of the sentence just before) for every sentence.
+@dataclass
+class _Sentence:
+    rank: int  # of its passage
+    passage: ScoredChunk
+    start: int  # offsets into the article text
+    end: int
+    text: str
+    own: set[str]  # its terms
+    title: set[str]  # its passage title's terms, computed once per passage
+    previous: set[str] = field(default_factory=set)  # terms of the sentence just before it
+
+    @property
+    def words(self) -> set[str]:
+        return self.own | self.title
+
+
+def _sentences(passages: Sequence[ScoredChunk]) -> list[_Sentence]:
+    """Every sentence of the passages, each with the words of the sentence before it.
 
     The sentence before may sit in another retrieved passage of the same article; an answer
     sentence often leaves its topic to the one before it ("Russian officials attributed the
     disruptions to…" after "…blackouts in the Arctic…")."""
-    rows = []
+    rows: list[_Sentence] = []
     for rank, passage in enumerate(passages):
         chunk = passage.chunk
+        title = set(terms(chunk.title))
         for s, e in sentence_spans(chunk.text):
             text = chunk.text[s:e]
-            rows.append([rank, passage, chunk.start + s, chunk.start + e, text, set(terms(text)), set()])
-    by_doc: dict[str, list[list]] = {}
+            rows.append(_Sentence(rank, passage, chunk.start + s, chunk.start + e, text, set(terms(text)), title))
+    by_doc: dict[str, list[_Sentence]] = {}
     for row in rows:
-        by_doc.setdefault(row[1].chunk.doc_id, []).append(row)
+        by_doc.setdefault(row.passage.chunk.doc_id, []).append(row)
     for doc_rows in by_doc.values():
-        doc_rows.sort(key=lambda r: r[2])
+        doc_rows.sort(key=lambda r: r.start)
         for before, row in zip(doc_rows, doc_rows[1:]):
-            if 0 <= row[2] - before[3] <= 3:  # adjacent in the article, whatever passage holds it
-                row[6] = before[5]
-    return [tuple(r) for r in rows]
+            if 0 <= row.start - before.end <= 3:  # adjacent in the article, whatever passage holds it
+                row.previous = before.own
+    return rows
 
 
 def rerank_by_evidence(passages: Sequence[ScoredChunk], evidence: Sequence[Evidence]) -> list[ScoredChunk]:

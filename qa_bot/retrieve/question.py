@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from qa_bot.ingest.dates import MONTH_NAME
+
 
 class QuestionType(str, Enum):
     WHEN = "when"
@@ -31,7 +33,7 @@ def classify(question: str) -> QuestionType:
     return QuestionType.OTHER
 
 
-_MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_MONTHS = rf"{MONTH_NAME}\.?"
 _DATE = re.compile(
     rf"\b{_MONTHS}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTHS}\b|\b(?:19|20)\d{{2}}\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b"
     r"|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|tomorrow|today|tonight)\b",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import warnings
 from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -45,7 +46,7 @@ class QABot:
         self.embedder = Embedder(s.embed_model, s.precision, s.embed_batch_size, s.cache_dir)
         self.retriever = HybridRetriever(self.store, self.embedder, s.top_k, s.candidates, s.rrf_k)
         self.store.check_embedding_model(self.embedder.model_id)
-        self._indexer = Indexer(self.store, self.embedder, s.chunk_words, embed_sentences=s.embed_sentences)
+        self._indexer = Indexer(self.store, self.embedder, s.chunk_words)
         self._answerers: dict[AnswererKind, Answerer] = {
             AnswererKind.EXTRACTIVE: ExtractiveAnswerer(s.min_evidence)
         }
@@ -61,7 +62,16 @@ class QABot:
         if not paths:
             raise InputError("Give at least one file or folder to ingest.")
         with self._lock:
-            return self._indexer.ingest([Path(p) for p in paths], sync=sync, progress=progress)
+            report = self._indexer.ingest([Path(p) for p in paths], sync=sync, progress=progress)
+            self._make_onnx_twin()
+            return report
+
+    def _make_onnx_twin(self) -> None:
+        """Once per model and cache: lets a new process answer without importing torch."""
+        try:
+            self.embedder.export_onnx()
+        except Exception as error:  # an optimisation only: answering falls back to torch
+            warnings.warn(f"could not export the embedding model to ONNX ({error}); questions will load torch")
 
     def articles(self) -> list[ArticleRecord]:
         return self.store.articles()

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
+from qa_bot.encoders import OnnxEncoder, TorchEncoder, onnx_ready
 from qa_bot.settings import Precision
+
+Span = tuple[int, int]  # character offsets into a text
+# in-context sentence vectors outnumber passage vectors ~5 to 1; half precision halves the cache
+# and moves a cosine by under 1e-3
+SPAN_DTYPE = np.float16
+ONNX_MAX_TEXTS = 32  # a question and its shortlist; more is bulk work, where bf16 torch is faster
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -50,7 +57,7 @@ class EmbeddingCache:
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB)")
         self._lock = threading.Lock()
 
-    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+    def get_many(self, keys: Sequence[str], dtype: type = np.float32) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         with self._lock:
             for i in range(0, len(keys), 500):
@@ -59,14 +66,14 @@ class EmbeddingCache:
                 rows = self._db.execute(
                     f"SELECT key, vec FROM vectors WHERE key IN ({marks})", batch
                 ).fetchall()
-                found.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in rows)
+                found.update((k, np.frombuffer(v, dtype=dtype).astype(np.float32)) for k, v in rows)
         return found
 
-    def put_many(self, items: dict[str, np.ndarray]) -> None:
+    def put_many(self, items: dict[str, np.ndarray], dtype: type = np.float32) -> None:
         with self._lock, self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO vectors (key, vec) VALUES (?, ?)",
-                [(k, v.astype(np.float32).tobytes()) for k, v in items.items()],
+                [(k, v.astype(dtype).tobytes()) for k, v in items.items()],
             )
 
 
@@ -86,56 +93,138 @@ class Embedder:
         self.precision = resolve_precision(precision)
         self.batch_size = batch_size
         self._cache = EmbeddingCache(cache_dir / "embeddings.sqlite") if cache_dir else None
-        self._model = None
+        # the ONNX twin of a local model, kept beside the cache (it depends on the weights only)
+        model_dir = Path(self.model_name)
+        self._model_dir = model_dir
+        self._onnx_path = (
+            cache_dir / "onnx" / f"{hashlib.sha256(str(model_dir.resolve()).encode()).hexdigest()[:16]}.onnx"
+            if cache_dir and onnx_ready(model_dir)
+            else None
+        )
+        self._torch: TorchEncoder | None = None
+        self._onnx: OnnxEncoder | None = None
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()
 
     @property
     def model(self):
-        with self._load_lock:
-            if self._model is None:
-                import torch
-                from sentence_transformers import SentenceTransformer
+        """The sentence-transformers model (loaded on first use)."""
+        return self._torch_encoder().model
 
-                kwargs = {"torch_dtype": torch.bfloat16} if self.precision is Precision.BF16 else {}
-                self._model = SentenceTransformer(
-                    self.model_name, device="cpu", model_kwargs=kwargs
-                )
-            return self._model
+    def _torch_encoder(self) -> TorchEncoder:
+        with self._load_lock:
+            if self._torch is None:
+                self._torch = TorchEncoder(self.model_name, self.precision)
+            return self._torch
+
+    def _encoder_for(self, n_texts: int) -> TorchEncoder | OnnxEncoder:
+        """torch once it is loaded, and for bulk work; for a few texts in a process that has not
+        loaded it, the ONNX twin when ingest has made one."""
+        if self._torch is None and n_texts <= ONNX_MAX_TEXTS and self._onnx_path and self._onnx_path.is_file():
+            with self._load_lock:
+                if self._onnx is None:
+                    self._onnx = OnnxEncoder(self._onnx_path, self._model_dir)
+            return self._onnx
+        return self._torch_encoder()
+
+    def export_onnx(self) -> bool:
+        """Makes the ONNX twin if it is missing; False when this model cannot have one."""
+        if self._onnx_path is None:
+            return False
+        if not self._onnx_path.is_file():
+            with self._run_lock:
+                self._torch_encoder().export_onnx(self._onnx_path)
+        return True
 
     def _key(self, text: str) -> str:
         ident = f"{self.model_name}\x1f{self.precision.value}\x1f{text}"
         return hashlib.sha256(ident.encode("utf-8")).hexdigest()
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text; cached texts are not encoded again."""
+    def _spans_key(self, text: str, spans: Sequence[Span]) -> str:
+        return self._key(f"{text}\x1e{list(spans)}")
+
+    def encode(self, texts: Sequence[str], spans: Sequence[Sequence[Span]] | None = None) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text; cached texts are not encoded again.
+
+        With `spans`, the vectors of each text's spans, read in context, are cached too. A span's
+        vector is the mean of the text's own token vectors over the span (the model's pooling,
+        restricted to it): the forward pass that embeds a passage embeds each of its sentences as
+        the passage reads them, at no extra model cost. Ingest passes the sentences' spans so that
+        answering only looks them up (`span_vectors`).
+        """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         keys = [self._key(t) for t in texts]
         cached = self._cache.get_many(keys) if self._cache else {}
-        missing = [i for i, k in enumerate(keys) if k not in cached]
-        fresh: dict[str, np.ndarray] = {}
-        if missing:
-            vectors = self._encode_raw([texts[i] for i in missing])
-            fresh = {keys[i]: vectors[j] for j, i in enumerate(missing)}
+        missing = {i for i, k in enumerate(keys) if k not in cached}
+        if spans is not None:
+            span_keys = [self._spans_key(t, sp) for t, sp in zip(texts, spans)]
+            have = self._cache.get_many(span_keys, SPAN_DTYPE) if self._cache else {}
+            missing |= {i for i, k in enumerate(span_keys) if k not in have}
+        todo = sorted(missing)
+        if todo:
+            vectors, span_vectors = self._encode_raw([texts[i] for i in todo], [spans[i] for i in todo] if spans else None)
+            cached.update((keys[i], vectors[j]) for j, i in enumerate(todo))
             if self._cache:
-                self._cache.put_many(fresh)
-        return np.vstack([cached.get(k, fresh.get(k)) for k in keys]).astype(np.float32)
+                self._cache.put_many({keys[i]: vectors[j] for j, i in enumerate(todo)})
+                if spans is not None:
+                    self._cache.put_many({span_keys[i]: span_vectors[j] for j, i in enumerate(todo)}, SPAN_DTYPE)
+        return np.vstack([cached[k] for k in keys])
 
-    def _encode_raw(self, texts: Sequence[str]) -> np.ndarray:
-        with self._run_lock:  # torch already uses every core; parallel calls only thrash
-            vectors = self.model.encode(
-                list(texts),
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        vectors = np.asarray(vectors, dtype=np.float32)
-        # bf16 normalizes in bf16 (norms off by up to ~1%); unit length again in fp32
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-12)
+    def span_vectors(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> list[np.ndarray]:
+        """Per text, one unit vector per span, read in context: from the cache when ingest put them
+        there, else from one forward pass over the texts that lack them."""
+        keys = [self._spans_key(t, sp) for t, sp in zip(texts, spans)]
+        found = self._cache.get_many(keys, SPAN_DTYPE) if self._cache else {}
+        missing = [i for i, k in enumerate(keys) if k not in found]
+        if missing:
+            _, span_vectors = self._encode_raw([texts[i] for i in missing], [spans[i] for i in missing])
+            fresh = {keys[i]: span_vectors[j] for j, i in enumerate(missing)}
+            if self._cache:
+                self._cache.put_many(fresh, SPAN_DTYPE)
+            found.update(fresh)
+        return [found[k].reshape(len(sp), -1) for k, sp in zip(keys, spans)]
+
+    def _encode_raw(
+        self, texts: Sequence[str], spans: Sequence[Sequence[Span]] | None = None
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Text vectors and, per text, its span vectors: mean-pooled hidden states (the model's own
+        pooling), over the whole text and over each span, from one forward pass."""
+        encoder = self._encoder_for(len(texts))
+        spans = spans if spans is not None else [()] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # less padding per batch
+        vectors = np.zeros((len(texts), encoder.dimension), dtype=np.float32)
+        span_vectors: list[np.ndarray] = [np.zeros((0, encoder.dimension), dtype=np.float32)] * len(texts)
+        orphans: list[tuple[int, int, str]] = []  # spans cut off by the model's length limit
+        with self._run_lock:  # the encoder already uses every core; parallel calls only thrash
+            for b in range(0, len(order), self.batch_size):
+                batch = order[b : b + self.batch_size]
+                hidden = encoder.hidden([texts[i] for i in batch])
+                weights = hidden.mask[..., None]
+                vectors[batch] = (hidden.states * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1)
+                for row, i in enumerate(batch):
+                    if not spans[i]:
+                        continue
+                    starts, ends = hidden.offsets[row, :, 0], hidden.offsets[row, :, 1]
+                    real = ends > starts  # special and padding tokens have empty offsets
+                    pooled = np.zeros((len(spans[i]), encoder.dimension), dtype=np.float32)
+                    for n, (s, e) in enumerate(spans[i]):
+                        inside = real & (starts >= s) & (ends <= e)
+                        if inside.any():
+                            pooled[n] = hidden.states[row, inside].mean(axis=0)
+                        else:
+                            orphans.append((i, n, texts[i][s:e]))
+                    span_vectors[i] = pooled
+        if orphans:  # past the length limit: the sentence read on its own
+            for (i, n, _), vector in zip(orphans, self._encode_raw([t for _, _, t in orphans])[0]):
+                span_vectors[i][n] = vector
+        return _unit(vectors), [_unit(v) for v in span_vectors]
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        return self._encoder_for(1).dimension
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)

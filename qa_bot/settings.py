@@ -58,9 +58,6 @@ class Settings(BaseSettings):
     embed_model: str | None = None  # None: the packaged all-MiniLM-L6-v2
     precision: Precision = Precision.AUTO
     embed_batch_size: int = 64
-    # also embed every sentence at ingest (into the embedding cache), so answering never waits for
-    # the model beyond the question itself; ingest does about twice the embedding work
-    embed_sentences: bool = False
 
     chunk_words: int = 90  # a passage is whole sentences up to about this many words
     top_k: int = 5

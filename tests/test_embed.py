@@ -54,10 +54,10 @@ def test_cache_hit_does_not_encode_again(tmp_path, passages):
     again = Embedder(precision=Precision.FP32, cache_dir=tmp_path)
     encoded: list[str] = []
     real = again._encode_raw
-    again._encode_raw = lambda texts: encoded.extend(texts) or real(texts)  # a spy on the real encoder
+    again._encode_raw = lambda texts, spans=None: encoded.extend(texts) or real(texts, spans)  # a spy on the real encoder
     assert np.array_equal(again.encode(passages), vectors)
     assert encoded == []
-    assert again._model is None  # all from the cache: the model was never even loaded
+    assert again._torch is None  # all from the cache: the model was never even loaded
 
     new = "A passage that nobody has embedded before, about a harbour reopening on 3 March."
     mixed = again.encode([passages[0], new, passages[1]])
@@ -69,7 +69,7 @@ def test_cache_is_keyed_by_precision(tmp_path, passages):
     Embedder(precision=Precision.FP32, cache_dir=tmp_path).encode(passages[:2])
     bf16 = Embedder(precision=Precision.BF16, cache_dir=tmp_path)
     bf16.encode(passages[:2])
-    assert bf16._model is not None  # fp32 vectors are not served as bf16 ones
+    assert bf16._torch is not None  # fp32 vectors are not served as bf16 ones
 
 
 def test_bf16_is_close_to_fp32(passages):
@@ -92,24 +92,71 @@ def test_reindexing_identical_text_never_re_embeds(tmp_path):
     second = QABot(index_dir=tmp_path / "second", cache_dir=tmp_path / "cache")
     encoded: list[str] = []
     real = second.embedder._encode_raw
-    second.embedder._encode_raw = lambda texts: encoded.extend(texts) or real(texts)
+    second.embedder._encode_raw = lambda texts, spans=None: encoded.extend(texts) or real(texts, spans)
     report = second.ingest([SEEDS])
     assert report.chunks_written == report.total_chunks > 0
-    assert encoded == [] and second.embedder._model is None
+    assert encoded == [] and second.embedder._torch is None
     assert "Kostyukov" in second.ask("Who led the Russian delegation?", asked_on=SEED_ASKED_ON).text
 
 
-def test_sentences_embedded_at_ingest_leave_only_the_question(tmp_path):
-    """With embed_sentences, answering encodes the question and nothing else: every sentence and
-    passage the answerer reads was embedded at ingest."""
+def test_answering_reads_only_the_question_and_a_shortlist(tmp_path):
+    """Ingest leaves every sentence's in-context vector in the cache, so a new question costs the
+    model the question itself and the few shortlisted sentences it re-reads on their own; asked
+    again, nothing at all."""
     from conftest import SEED_ASKED_ON
     from qa_bot import QABot
+    from qa_bot.answer.select import RESCORE
 
-    bot = QABot(index_dir=tmp_path / "index", cache_dir=tmp_path / "cache", embed_sentences=True)
+    bot = QABot(index_dir=tmp_path / "index", cache_dir=tmp_path / "cache")
     bot.ingest([SEEDS])
     encoded: list[str] = []
     real = bot.embedder._encode_raw
-    bot.embedder._encode_raw = lambda texts: encoded.extend(texts) or real(texts)
+    bot.embedder._encode_raw = lambda texts, spans=None: encoded.extend(texts) or real(texts, spans)
     question = "Who led the Russian delegation?"
     assert "Kostyukov" in bot.ask(question, asked_on=SEED_ASKED_ON).text
-    assert encoded == [question]
+    assert encoded[0] == question and 1 <= len(encoded) - 1 <= RESCORE
+    article = "".join(load_file(p, p.stem).text for p in SEEDS.iterdir() if p.suffix in {".txt", ".md", ".html"})
+    assert all(text in article for text in encoded[1:])  # sentences of the article, read alone
+    encoded.clear()
+    assert "Kostyukov" in bot.ask(question, asked_on=SEED_ASKED_ON).text
+    assert encoded == []
+
+
+def test_sentence_vectors_in_context_come_from_the_passage_pass(tmp_path):
+    """A sentence's in-context vector is its passage's tokens pooled over the sentence: close to the
+    sentence read alone, closer to its passage than the sentence alone is, and cached by ingest."""
+    from qa_bot.embed import Embedder
+    from qa_bot.settings import Precision
+
+    passage = "Title line\nThe talks ended without a deal. New meetings are slated for February 1 in Abu Dhabi."
+    spans = [(11, 42), (43, len(passage))]
+    embedder = Embedder(precision=Precision.FP32, cache_dir=tmp_path)
+    whole = embedder.encode([passage], [spans])[0]
+    in_context = embedder.span_vectors([passage], [spans])[0]
+    alone = embedder.encode([passage[s:e] for s, e in spans])
+    assert in_context.shape == (2, whole.shape[0])
+    assert np.allclose(np.linalg.norm(in_context, axis=1), 1.0, atol=1e-3)
+    for vec, solo in zip(in_context, alone):
+        assert float(vec @ solo) > 0.6
+        assert float(vec @ whole) > float(solo @ whole)
+    fresh = Embedder(precision=Precision.FP32, cache_dir=tmp_path)
+    assert np.allclose(fresh.span_vectors([passage], [spans])[0], in_context, atol=1e-3)
+    assert fresh._torch is None  # read from the cache, not the model
+
+
+def test_onnx_twin_matches_torch_and_spares_the_import(tmp_path, passages):
+    """After ingest exported it, a few texts are encoded by onnxruntime: the same vectors (padded
+    batches and in-context spans included) as torch in fp32, without torch loaded."""
+    fp32 = Embedder(precision=Precision.FP32, cache_dir=tmp_path / "torch")
+    assert fp32.export_onnx()
+    twin = Embedder(precision=Precision.FP32, cache_dir=tmp_path / "onnx")
+    (tmp_path / "onnx" / "onnx").mkdir(parents=True)
+    for file in (tmp_path / "torch" / "onnx").iterdir():
+        (tmp_path / "onnx" / "onnx" / file.name).write_bytes(file.read_bytes())
+    texts = ["Who led the Russian delegation?", *passages[:3]]
+    spans = [[(0, 3), (4, 31)]] + [[(0, 40), (41, 120)]] * 3
+    a, b = fp32.encode(texts, spans), twin.encode(texts, spans)
+    assert twin._torch is None and twin._onnx is not None
+    assert np.min(np.sum(a * b, axis=1)) > 0.9999
+    for x, y in zip(fp32.span_vectors(texts, spans), twin.span_vectors(texts, spans)):
+        assert np.min(np.sum(x * y, axis=1)) > 0.9999

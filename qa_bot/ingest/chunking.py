@@ -46,3 +46,10 @@ def chunk_article(article: Article, chunk_words: int = 60) -> list[Chunk]:
 def indexed_text(chunk: Chunk) -> str:
     """What is embedded and searched for a chunk: titles carry the topic a passage may only imply."""
     return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
+
+
+def indexed_sentence_spans(chunk: Chunk) -> list[tuple[int, int]]:
+    """Where each of the chunk's sentences sits in `indexed_text(chunk)`: the spans whose
+    in-context vectors ingest caches and the answerer reads."""
+    shift = len(chunk.title) + 1 if chunk.title else 0
+    return [(shift + s, shift + e) for s, e in sentence_spans(chunk.text)]

@@ -10,9 +10,8 @@ from pathlib import Path
 
 from qa_bot.embed import Embedder
 from qa_bot.errors import InputError
-from qa_bot.ingest.chunking import chunk_article, indexed_text
+from qa_bot.ingest.chunking import chunk_article, indexed_sentence_spans, indexed_text
 from qa_bot.ingest.loaders import check_paths, iter_files, load_file, load_jsonl, suffix_of
-from qa_bot.ingest.sentences import sentence_spans
 from qa_bot.store.chroma import ChromaStore
 from qa_bot.types import Article, Chunk, IngestReport
 
@@ -24,11 +23,10 @@ _BATCH_CHUNKS = 512
 
 
 class Indexer:
-    def __init__(self, store: ChromaStore, embedder: Embedder, chunk_words: int, embed_sentences: bool = False):
+    def __init__(self, store: ChromaStore, embedder: Embedder, chunk_words: int):
         self.store = store
         self.embedder = embedder
         self.chunk_words = chunk_words
-        self.embed_sentences = embed_sentences
         self.chunking = f"sentences-{chunk_words}w"
         self._writing: Future | None = None  # the previous batch's Chroma write, overlapping this encode
 
@@ -100,14 +98,11 @@ class Indexer:
             todo.append((article, chunks))
         if not todo:
             return
-        texts = [indexed_text(c) for _, chunks in todo for c in chunks]
-        if self.embed_sentences:
-            # the answerer embeds each sentence of a retrieved passage; embedded now, those are
-            # cache hits at question time. One encode call: the model sorts all texts by length.
-            sentences = [c.text[s:e] for _, chunks in todo for c in chunks for s, e in sentence_spans(c.text)]
-            vectors = self.embedder.encode(texts + sentences)[: len(texts)]
-        else:
-            vectors = self.embedder.encode(texts)
+        every = [c for _, chunks in todo for c in chunks]
+        # one forward pass per chunk also leaves each sentence's in-context vector in the cache
+        vectors = self.embedder.encode(
+            [indexed_text(c) for c in every], [indexed_sentence_spans(c) for c in every]
+        )
         items, offset = [], 0
         for article, chunks in todo:
             items.append((article, chunks, vectors[offset : offset + len(chunks)]))

@@ -1,0 +1,136 @@
+"""The model behind the embedder, two ways to run the same weights.
+
+`TorchEncoder` is sentence-transformers on torch, in bf16 where the CPU does it fast: it does the
+bulk work (ingest). `OnnxEncoder` runs the same weights exported to ONNX (fp32, cosine ≥ 0.9999 to
+torch) on onnxruntime: a process that only has a question and a few sentences to encode answers
+without importing torch, which alone costs seconds of start-up.
+
+Both return the model's last hidden states with each token's character offsets; pooling is the
+embedder's, so either backend gives the same vectors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa_bot.settings import Precision
+
+
+@dataclass
+class Hidden:
+    states: np.ndarray  # [texts, tokens, dim] float32
+    mask: np.ndarray  # [texts, tokens] bool: real tokens, the special ones included
+    offsets: np.ndarray  # [texts, tokens, 2] character offsets; (0, 0) for special and padding tokens
+
+
+class TorchEncoder:
+    def __init__(self, model_name: str, precision: Precision):
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        kwargs = {"torch_dtype": torch.bfloat16} if precision is Precision.BF16 else {}
+        self.model_name = model_name
+        self.model = SentenceTransformer(model_name, device="cpu", model_kwargs=kwargs)
+        self.dimension = int(self.model.get_embedding_dimension())
+
+    def hidden(self, texts: Sequence[str]) -> Hidden:
+        import torch
+
+        features = self._tokenize(texts)
+        offsets = features.pop("offset_mapping").numpy()
+        with torch.inference_mode():
+            states = self.model(dict(features))["token_embeddings"].float().numpy()
+        return Hidden(states, features["attention_mask"].numpy().astype(bool), offsets)
+
+    def _tokenize(self, texts: Sequence[str]):
+        return self.model.tokenizer(
+            list(texts),
+            padding=True,
+            truncation=True,
+            max_length=self.model.max_seq_length,
+            return_offsets_mapping=True,
+            return_tensors="pt",
+        )
+
+    def export_onnx(self, path: Path) -> None:
+        """Writes the transformer (without pooling, which the embedder does) as ONNX, atomically.
+
+        From an fp32 copy of the weights: onnxruntime's CPU kernels are fp32, and the bf16 model in
+        use stays as it is."""
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        bert = SentenceTransformer(self.model_name, device="cpu")[0].auto_model
+
+        class LastHidden(torch.nn.Module):  # keyword arguments: the exporter passes positionals
+            def __init__(self) -> None:
+                super().__init__()
+                self.bert = bert
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                return self.bert(
+                    input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+                ).last_hidden_state
+
+        # two lengths, so the traced graph has seen padding
+        example = self._tokenize(["A short one.", "A longer example sentence, with padding after the short one."])
+        axes = {"input_ids", "attention_mask", "token_type_ids", "last_hidden_state"}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        module = LastHidden().eval()
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer notes on shape checks; the test compares outputs
+            torch.onnx.export(
+                module,
+                (example["input_ids"], example["attention_mask"], example["token_type_ids"]),
+                str(partial),
+                input_names=["input_ids", "attention_mask", "token_type_ids"],
+                output_names=["last_hidden_state"],
+                dynamic_axes={name: {0: "texts", 1: "tokens"} for name in axes},
+                opset_version=17,
+                dynamo=False,
+            )
+        partial.replace(path)
+
+
+class OnnxEncoder:
+    def __init__(self, onnx_path: Path, model_dir: Path):
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length(model_dir))
+        self.tokenizer.enable_padding()
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = os.cpu_count() or 1
+        options.log_severity_level = 3
+        self.session = onnxruntime.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        self.dimension = int(self.session.get_outputs()[0].shape[-1])
+
+    def hidden(self, texts: Sequence[str]) -> Hidden:
+        encodings = self.tokenizer.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        states = self.session.run(None, feeds)[0].astype(np.float32)
+        offsets = np.array([e.offsets for e in encodings], dtype=np.int64)
+        return Hidden(states, mask.astype(bool), offsets)
+
+
+def onnx_ready(model_dir: Path) -> bool:
+    """An ONNX twin is only made for a local model folder with a fast tokenizer (the packaged one)."""
+    return (model_dir / "tokenizer.json").is_file() and (model_dir / "config.json").is_file()
+
+
+def max_length(model_dir: Path) -> int:
+    try:
+        return int(json.loads((model_dir / "sentence_bert_config.json").read_text())["max_seq_length"])
+    except (OSError, KeyError, ValueError):
+        return 512

@@ -119,7 +119,8 @@ class Embedder:
 
     def _encoder_for(self, n_texts: int) -> TorchEncoder | OnnxEncoder:
         """torch once it is loaded, and for bulk work; for a few texts in a process that has not
-        loaded it, the ONNX twin when ingest has made one."""
+        loaded it, the ONNX twin when ingest has made one. (In a warm process the twin is no faster
+        for a question, 6.3 vs 6.1 ms, and slower for a batch of sentences than bf16 torch.)"""
         if self._torch is None and n_texts <= ONNX_MAX_TEXTS and self._onnx_path and self._onnx_path.is_file():
             with self._load_lock:
                 if self._onnx is None:

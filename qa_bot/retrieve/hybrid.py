@@ -52,6 +52,6 @@ class HybridRetriever:
         fused = reciprocal_rank_fusion([dense, lexical], k=self.rrf_k)
         # chunks of an article are only answerable once it is registered: an ingest that was
         # killed (or another process's, still running) leaves chunks that must not be cited
-        registered = self.store.get_articles(sorted({s.chunk.doc_id for s in fused}))
+        registered = self.store.registered(sorted({s.chunk.doc_id for s in fused}))
         fused = [s for s in fused if s.chunk.doc_id in registered]
         return boost(fused, query, asked_on)[:top_k]

@@ -152,6 +152,17 @@ def raw_encode(model, texts: list[str], batch_size: int = 64) -> tuple[float, "o
     return len(texts) / (time.perf_counter() - start), vectors
 
 
+def timed(spent: dict[str, float], name: str, func):
+    """`func`, adding the seconds each call takes to `spent[name]`."""
+    def wrapper(*a, **k):
+        start = time.perf_counter()
+        try:
+            return func(*a, **k)
+        finally:
+            spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
+    return wrapper
+
+
 def cache_as_ingest_left_it(index: Path, build_cache: Path) -> str:
     """A new embedding cache holding what ingest put there for the index's passages (their vectors,
     their sentences' in-context vectors, the model's ONNX twin) and nothing else."""
@@ -204,22 +215,14 @@ def child_ingest(work: str, n: str, precision: str) -> None:
 
     bot = QABot(index_dir=work_dir / "index", cache_dir=work_dir / "cache", precision=precision)
     bot.embedder.model.encode(texts[:64], batch_size=64)  # same warm-up as the raw model; not cached
-    export_s = 0.0
-    export = bot.embedder.export_onnx
-
-    def timed_export() -> bool:  # once per cache: a fresh cache pays it in its first ingest
-        nonlocal export_s
-        start = time.perf_counter()
-        try:
-            return export()
-        finally:
-            export_s = time.perf_counter() - start
-
-    bot.embedder.export_onnx = timed_export
+    spent: dict[str, float] = {}
+    # once per cache: a fresh cache pays the ONNX export in its first ingest
+    bot.embedder.export_onnx = timed(spent, "onnx_export", bot.embedder.export_onnx)
     start = time.perf_counter()
     report = bot.ingest([corpus])
     ingest_s = time.perf_counter() - start
     ingest_rate = report.chunks_written / ingest_s
+    export_s = spent.get("onnx_export", 0.0)
 
     raw_after, _ = raw_encode(model, texts)
     raw = (raw_before + raw_after) / 2
@@ -287,24 +290,14 @@ def child_query(index: str, label: str, n_questions: str, build_cache: str) -> N
     cache = cache_as_ingest_left_it(Path(index), Path(build_cache))
     bot = QABot(index_dir=index, cache_dir=cache)
     spent: dict[str, float] = {}
-
-    def timed(name, func):
-        def wrapper(*a, **k):
-            start = time.perf_counter()
-            try:
-                return func(*a, **k)
-            finally:
-                spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
-        return wrapper
-
     start = time.perf_counter()
     lexical = bot.retriever.lexical.current()  # first use: snapshot loaded or BM25 rebuilt
     lexical_ready_s = time.perf_counter() - start
     bot.embedder.model  # the model loads once per process; not a per-question cost
-    bot.store.query = timed("dense_query", bot.store.query)
-    bot.embedder.encode = timed("encode", bot.embedder.encode)
+    bot.store.query = timed(spent, "dense_query", bot.store.query)
+    bot.embedder.encode = timed(spent, "encode", bot.embedder.encode)
     index_cls = type(lexical)
-    index_cls.search = timed("bm25", index_cls.search)
+    index_cls.search = timed(spent, "bm25", index_cls.search)
 
     questions = [json.loads(line) for line in QUESTIONS.open(encoding="utf-8")][: int(n_questions)]
     for q in questions[:3]:  # warm-up on other wording so kernels and caches are hot

@@ -119,19 +119,13 @@ def select_evidence(
     candidates = _sentences(passages)
     if not candidates:
         return []
+    texts = [indexed_text(p.chunk) for p in passages]
     # each sentence as its passage reads it; ingest cached these, so no model call here
     cosines = np.concatenate(
-        embedder.span_vectors(
-            [indexed_text(p.chunk) for p in passages], [indexed_sentence_spans(p.chunk) for p in passages]
-        )
+        embedder.span_vectors(texts, [indexed_sentence_spans(p.chunk) for p in passages])
     ) @ question_vector
     # passage vectors were embedded at ingest, so these are cache hits, not model calls
-    on_topic = dict(
-        zip(
-            (p.chunk.chunk_id for p in passages),
-            embedder.encode([indexed_text(p.chunk) for p in passages]) @ question_vector,
-        )
-    )
+    on_topic = dict(zip((p.chunk.chunk_id for p in passages), embedder.encode(texts) @ question_vector))
     top_fused = max(p.score for p in passages) or 1.0
     temporal = bool(profile.direction and profile.kind is QuestionType.WHEN and asked_on)
     dates = [find_dates(c.text, c.passage.chunk.published or asked_on) if temporal else [] for c in candidates]

@@ -27,6 +27,14 @@ def test_who_led_the_russian_delegation(seed_bot):
     assert "Kostyukov" in answer.citations[0].sentence
 
 
+def test_why_question_prefers_the_sentence_giving_a_cause(seed_bot):
+    # the article never says "blame": the answer is the sentence that attributes the outages,
+    # not the one before it that restates the question's words
+    answer = seed_bot.ask("What did Russian officials blame the Arctic blackouts on?", asked_on=SEED_ASKED_ON)
+    assert "power surge" in answer.text and not answer.abstained
+    assert "attributed the disruptions" in answer.citations[0].sentence
+
+
 @pytest.mark.parametrize("question", ["What is the population of Abu Dhabi?", "Who won the 2022 football World Cup?"])
 def test_unanswerable_questions_abstain(seed_bot, question):
     answer = seed_bot.ask(question, asked_on=SEED_ASKED_ON)

@@ -2,7 +2,7 @@ import pytest
 
 from qa_bot.chat.condense import condense
 from qa_bot.retrieve.fusion import reciprocal_rank_fusion
-from qa_bot.retrieve.question import QuestionType, classify, temporal_direction
+from qa_bot.retrieve.question import QuestionType, classify, matches_type, temporal_direction
 from qa_bot.types import Chunk, ScoredChunk
 
 
@@ -42,10 +42,29 @@ def test_rrf_one_list_keeps_its_order_and_rejects_bad_k():
         ("Where is Perm located?", QuestionType.WHERE),
         ("Did the talks succeed?", QuestionType.YES_NO),
         ("What did Putin try to use as a weapon?", QuestionType.OTHER),
+        ("Why does Fresno only have UHF television stations?", QuestionType.WHY),
+        ("What did Russian officials blame the Arctic blackouts on?", QuestionType.WHY),
+        ("What caused the outages in Perm?", QuestionType.WHY),
+        # "blamed on" inside a question that asks for a place is not a why-question
+        ("Which Moscow suburb had outages blamed on overloaded transformers?", QuestionType.OTHER),
     ],
 )
 def test_question_types(question, kind):
     assert classify(question) is kind
+
+
+@pytest.mark.parametrize(
+    "kind, sentence, expected",
+    [
+        (QuestionType.WHY, "Russian officials attributed the disruptions to an unexplained power surge.", True),
+        (QuestionType.WHY, "The flights were cancelled because of fog.", True),
+        (QuestionType.WHY, "Mysterious blackouts also occurred in the Russian Arctic region of Murmansk.", False),
+        (QuestionType.HOW_MANY, "Several people were injured.", False),
+        (QuestionType.HOW_MANY, "23 people were injured.", True),
+    ],
+)
+def test_matches_type(kind, sentence, expected):
+    assert matches_type(kind, sentence) is expected
 
 
 def test_temporal_direction():

@@ -2,7 +2,7 @@
 
 A sentence is good evidence when it means what the question asks (cosine), shares the question's
 rare words (IDF-weighted coverage, the sentence before it counting for part) and holds the kind of
-thing asked for (a date for "when", a number for "how many"). The best score doubles as the
+thing asked for (a date for "when", a number for "how many", a cause for "why"). The best score doubles as the
 answerability signal: below a threshold the bot abstains.
 """
 
@@ -44,8 +44,8 @@ LONG_QUESTION_TERMS = 6
 RESCORE = 5  # sentences read on their own per question: ~4 ms each; 8 gained multihop hit@1 0.009
 MIN_PASSAGE_COSINE = 0.37
 OFF_PASSAGE_SCALE = 0.35 / 0.40  # off-topic passage: answer only when the sentence scores 0.40
-_NEEDS_MATCH = frozenset({QuestionType.WHEN, QuestionType.HOW_MANY})
-TYPE_MISMATCH = 0.6  # "when" without a date, "how many" without a number, is rarely the answer
+_NEEDS_MATCH = frozenset({QuestionType.WHEN, QuestionType.HOW_MANY, QuestionType.WHY})
+TYPE_MISMATCH = 0.6  # "when" without a date, "how many" without a number, "why" without a cause: rarely the answer
 # On the squad2 dev split these two flagged 30 unanswerable questions for 4 answerable ones.
 NUMBER_MISMATCH = 0.5
 NEGATION_MISMATCH = 0.75

@@ -12,12 +12,15 @@ class QuestionType(str, Enum):
     WHEN = "when"
     WHO = "who"
     WHERE = "where"
+    WHY = "why"
     HOW_MANY = "how_many"
     YES_NO = "yes_no"
     OTHER = "other"
 
 
 _PATTERNS: list[tuple[QuestionType, re.Pattern]] = [
+    # asks for a cause: "why …", "what did officials blame the outages on", "what caused …"
+    (QuestionType.WHY, re.compile(r"^\s*why\b|^\s*what (?:did|do|does|was|were|is|are) .{0,80}\bblamed? (?:\w+ ){0,6}?on\W*$|^\s*what (?:caused|causes|led to)\b|\bwhat (?:was|is|were|are) the (?:reasons?|causes?)\b|\bfor what reasons?\b", re.I)),
     (QuestionType.HOW_MANY, re.compile(r"\bhow (many|much|old|long|far|cold|hot|high|large|big|tall)\b|\b(what|which) (number|percentage|amount|temperature|year)\b", re.I)),
     (QuestionType.WHEN, re.compile(r"\bwhen\b|\b(what|which) (date|day|month|time)\b|\bon what date\b", re.I)),
     (QuestionType.WHO, re.compile(r"\bwho(m|se)?\b|\b(what|which) (person|people|company|organi[sz]ation|agency|team|group|country)\b", re.I)),
@@ -43,6 +46,11 @@ _NUMBER = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|millions?|billions?)\b",
     re.I,
 )
+_CAUSE = re.compile(
+    r"\b(?:because|due to|caused|causes|attribut\w+|blam\w+|result(?:ed|s)? (?:of|from)|as a result|owing to"
+    r"|led to|thanks to|reasons?|so that|in order to|therefore|hence)\b",
+    re.I,
+)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
 
 
@@ -54,6 +62,8 @@ def matches_type(kind: QuestionType, sentence: str) -> bool:
         return bool(_NUMBER.search(sentence))
     if kind in (QuestionType.WHO, QuestionType.WHERE):
         return bool(_NAME.search(sentence))
+    if kind is QuestionType.WHY:
+        return bool(_CAUSE.search(sentence))
     return False
 
 

@@ -37,8 +37,10 @@ def classify(question: str) -> QuestionType:
 
 
 _MONTHS = rf"{MONTH_NAME}\.?"
+# a day and month, a year from 1000 to 2099 or its decade ("the 1970s"), a century, an era
 _DATE = re.compile(
-    rf"\b{_MONTHS}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTHS}\b|\b(?:19|20)\d{{2}}\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b"
+    rf"\b{_MONTHS}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTHS}\b|\b(?:1\d|20)\d{{2}}s?\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b"
+    r"|\b\d{1,2}(?:st|nd|rd|th)[- ]century\b|\b\d+\s?(?:BC|BCE|AD|CE)\b"
     r"|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|tomorrow|today|tonight)\b",
     re.I,
 )

@@ -45,6 +45,10 @@ def test_rrf_one_list_keeps_its_order_and_rejects_bad_k():
         ("Why does Fresno only have UHF television stations?", QuestionType.WHY),
         ("What did Russian officials blame the Arctic blackouts on?", QuestionType.WHY),
         ("What caused the outages in Perm?", QuestionType.WHY),
+        # the opening wh-word decides, whatever conjunction follows
+        ("Who can enforce the law when member states provide lesser rights?", QuestionType.WHO),
+        ("How many were injured when the strikes hit?", QuestionType.HOW_MANY),
+        ("The price of oil was stable until when?", QuestionType.WHEN),
         # "blamed on" inside a question that asks for a place is not a why-question
         ("Which Moscow suburb had outages blamed on overloaded transformers?", QuestionType.OTHER),
     ],
@@ -59,6 +63,9 @@ def test_question_types(question, kind):
         (QuestionType.WHY, "Russian officials attributed the disruptions to an unexplained power surge.", True),
         (QuestionType.WHY, "The flights were cancelled because of fog.", True),
         (QuestionType.WHY, "Mysterious blackouts also occurred in the Russian Arctic region of Murmansk.", False),
+        (QuestionType.WHEN, "The garrison resisted until February 1082.", True),
+        (QuestionType.WHEN, "By the 1970s, the Brotherhood had renounced violence.", True),
+        (QuestionType.WHEN, "Its discharge reaches 1,000 m3/s at the border.", False),
         (QuestionType.HOW_MANY, "Several people were injured.", False),
         (QuestionType.HOW_MANY, "23 people were injured.", True),
     ],

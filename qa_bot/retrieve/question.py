@@ -29,8 +29,19 @@ _PATTERNS: list[tuple[QuestionType, re.Pattern]] = [
 ]
 
 
+# The wh-word a question opens with says what it asks, whatever follows ("Who can enforce it
+# *when* states provide less?" asks for a who).
+_LEADING: list[tuple[QuestionType, re.Pattern]] = [
+    (QuestionType.WHY, re.compile(r"^\s*why\b", re.I)),
+    (QuestionType.HOW_MANY, re.compile(r"^\s*how (?:many|much)\b", re.I)),
+    (QuestionType.WHEN, re.compile(r"^\s*when\b", re.I)),
+    (QuestionType.WHO, re.compile(r"^\s*who(?:m|se)?\b", re.I)),
+    (QuestionType.WHERE, re.compile(r"^\s*where\b", re.I)),
+]
+
+
 def classify(question: str) -> QuestionType:
-    for kind, pattern in _PATTERNS:
+    for kind, pattern in _LEADING + _PATTERNS:
         if pattern.search(question):
             return kind
     return QuestionType.OTHER

@@ -36,6 +36,9 @@ _QUESTION_FRAME = frozenset(
     + terms("next upcoming last latest recent recently previous current")
 )
 
+# "how many", "how much", "how long": the asked-for quantity, not a word the evidence should share
+_HOW = re.compile(r"\bhow (?:many|much|old|long|far|large|big|high|tall)\b", re.I)
+
 W_DENSE, W_LEXICAL, W_TYPE, W_TEMPORAL = 0.45, 0.45, 0.10, 0.15
 W_RETRIEVAL = 0.1  # the passage's fusion score, normalised to the best: retrieval knows the topic
 CONTEXT_SHARE = 0.5  # how much the previous sentence's words count: it often names the topic
@@ -81,7 +84,7 @@ class QuestionProfile:
 
     @classmethod
     def of(cls, question: str, idf: Callable[[str], float]) -> "QuestionProfile":
-        content = {t for t in terms(question) if t not in _QUESTION_FRAME}
+        content = {t for t in terms(_HOW.sub(" ", question)) if t not in _QUESTION_FRAME}
         optional = frozenset(terms(answer_type_words(question))) & content
         required = frozenset(content - optional) or frozenset(content)
         unseen = idf("\x00")  # the weight of a word no indexed passage contains

@@ -19,8 +19,8 @@ class QuestionType(str, Enum):
 
 
 _PATTERNS: list[tuple[QuestionType, re.Pattern]] = [
-    # asks for a cause: "why …", "what did officials blame the outages on", "what caused …"
-    (QuestionType.WHY, re.compile(r"^\s*why\b|^\s*what (?:did|do|does|was|were|is|are) .{0,80}\bblamed? (?:\w+ ){0,6}?on\W*$|^\s*what (?:caused|causes|led to)\b|\bwhat (?:was|is|were|are) the (?:reasons?|causes?)\b|\bfor what reasons?\b", re.I)),
+    # asks for a cause: "and why …", "what did officials blame the outages on", "what caused …"
+    (QuestionType.WHY, re.compile(r"\bwhy\b|^\s*what (?:did|do|does|was|were|is|are) .{0,80}\bblamed? (?:\w+ ){0,6}?on\W*$|^\s*what (?:caused|causes|led to)\b|\bwhat (?:was|is|were|are) the (?:reasons?|causes?)\b|\bfor what reasons?\b", re.I)),
     (QuestionType.HOW_MANY, re.compile(r"\bhow (many|much|old|long|far|cold|hot|high|large|big|tall)\b|\b(what|which) (number|percentage|amount|temperature|year)\b", re.I)),
     (QuestionType.WHEN, re.compile(r"\bwhen\b|\b(what|which) (date|day|month|time)\b|\bon what date\b", re.I)),
     (QuestionType.WHO, re.compile(r"\bwho(m|se)?\b|\b(what|which) (person|people|company|organi[sz]ation|agency|team|group|country)\b", re.I)),
@@ -30,18 +30,19 @@ _PATTERNS: list[tuple[QuestionType, re.Pattern]] = [
 
 
 # The wh-word a question opens with says what it asks, whatever follows ("Who can enforce it
-# *when* states provide less?" asks for a who).
-_LEADING: list[tuple[QuestionType, re.Pattern]] = [
-    (QuestionType.WHY, re.compile(r"^\s*why\b", re.I)),
-    (QuestionType.HOW_MANY, re.compile(r"^\s*how (?:many|much)\b", re.I)),
-    (QuestionType.WHEN, re.compile(r"^\s*when\b", re.I)),
-    (QuestionType.WHO, re.compile(r"^\s*who(?:m|se)?\b", re.I)),
-    (QuestionType.WHERE, re.compile(r"^\s*where\b", re.I)),
-]
+# *when* states provide less?" asks for a who); without one, the first pattern found decides.
+_OPENING = re.compile(r"^\s*(why|how (?:many|much)|when|whom?|whose|where)\b", re.I)
+_OPENING_KIND = {
+    "why": QuestionType.WHY, "how": QuestionType.HOW_MANY, "when": QuestionType.WHEN,
+    "who": QuestionType.WHO, "whom": QuestionType.WHO, "whose": QuestionType.WHO, "where": QuestionType.WHERE,
+}
 
 
 def classify(question: str) -> QuestionType:
-    for kind, pattern in _LEADING + _PATTERNS:
+    opening = _OPENING.match(question)
+    if opening:
+        return _OPENING_KIND[opening.group(1).split()[0].lower()]
+    for kind, pattern in _PATTERNS:
         if pattern.search(question):
             return kind
     return QuestionType.OTHER

@@ -27,6 +27,13 @@ def test_who_led_the_russian_delegation(seed_bot):
     assert "Kostyukov" in answer.citations[0].sentence
 
 
+def test_next_event_is_found_whatever_is_asked_of_it(seed_bot):
+    # a "where" question about the *next* talks needs the sentence dating them, not one that
+    # merely mentions talks
+    answer = seed_bot.ask("Where are the next talks?", asked_on=SEED_ASKED_ON)
+    assert "Abu Dhabi" in answer.text and "February 1" in answer.citations[0].sentence
+
+
 def test_why_question_prefers_the_sentence_giving_a_cause(seed_bot):
     # the article never says "blame": the answer is the sentence that attributes the outages,
     # not the one before it that restates the question's words

@@ -39,7 +39,7 @@ _QUESTION_FRAME = frozenset(
 # "how many", "how much", "how long": the asked-for quantity, not a word the evidence should share
 _HOW = re.compile(r"\bhow (?:many|much|old|long|far|large|big|high|tall)\b", re.I)
 
-W_DENSE, W_LEXICAL, W_TYPE, W_TEMPORAL = 0.45, 0.45, 0.10, 0.15
+W_DENSE, W_LEXICAL, W_TYPE, W_TEMPORAL = 0.45, 0.45, 0.10, 0.25
 W_RETRIEVAL = 0.1  # the passage's fusion score, normalised to the best: retrieval knows the topic
 CONTEXT_SHARE = 0.5  # how much the previous sentence's words count: it often names the topic
 OFF_TOPIC = 0.8  # factor when a key question word occurs nowhere in the index
@@ -130,9 +130,15 @@ def select_evidence(
     # passage vectors were embedded at ingest, so these are cache hits, not model calls
     on_topic = dict(zip((p.chunk.chunk_id for p in passages), embedder.encode(texts) @ question_vector))
     top_fused = max(p.score for p in passages) or 1.0
-    temporal = bool(profile.direction and profile.kind is QuestionType.WHEN and asked_on)
+    # "latest" dates a "when"; "next" points at a dated event whatever is asked of it ("where are the
+    # next talks?"), but outside "when" questions only when the evidence dates one still ahead
+    temporal = bool(asked_on and (profile.direction > 0 or (profile.direction and profile.kind is QuestionType.WHEN)))
     dates = [find_dates(c.text, c.passage.chunk.published or asked_on) if temporal else [] for c in candidates]
     anchor = _temporal_anchor(profile.direction, [d for ds in dates for d in ds], asked_on)
+    if anchor and asked_on and profile.kind is not QuestionType.WHEN and anchor < asked_on:
+        anchor = None
+    # then a sentence naming no date is marked down, as "when" and "how many" questions already do
+    upcoming = bool(anchor and profile.kind not in _NEEDS_MATCH)
 
     def judge(c: _Sentence, cosine: float, sentence_dates: list[date]) -> Evidence:
         passage = c.passage
@@ -147,6 +153,8 @@ def select_evidence(
             score *= TYPE_MISMATCH
         if anchor:
             score += W_TEMPORAL * _temporal_fit(sentence_dates, anchor)
+        if upcoming and not sentence_dates:
+            score *= TYPE_MISMATCH  # "where are the *next* talks?": the evidence dates the event
         if profile.numbers - words - c.previous:
             score *= NUMBER_MISMATCH
         if profile.negated and not _NEGATION.search(c.text):

@@ -95,6 +95,8 @@ HISTORY_SCENE = [
     [
         ("What agency does he head?", HISTORY_PERSON, "What agency does Admiral Igor Kostyukov head?"),
         ("And how many were injured?", HISTORY_SCENE, "How many were injured in the overnight strikes on Kyiv and Kharkiv?"),
+        ("And where?", [{"role": "user", "content": "When are the next talks?"}], "Where are the next talks?"),
+        ("Why?", [{"role": "user", "content": "When did the power grid fail in Perm?"}], "Why did the power grid fail in Perm?"),
         ("Who led the Russian delegation?", [], "Who led the Russian delegation?"),
         ("Who governs Belgorod province today?", HISTORY_SCENE, "Who governs Belgorod province today?"),
     ],

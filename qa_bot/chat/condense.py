@@ -15,6 +15,7 @@ _PERSON_PRONOUN = re.compile(r"\b(he|she|him|her|his|hers)\b", re.I)
 _THING_PRONOUN = re.compile(r"\b(it|its|they|them|their|there|that|this|those|these)\b", re.I)
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+\.?\s+)*[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+|\b[A-Z][a-z]{2,}\b")
 _SCENE = re.compile(r"\b(?:in|on|at|during|after|before|from|for|about|over|against|with)\b\s+(?:the\s+)?[^?]*", re.I)
+_WH_WORD = re.compile(r"(?:who(?:m|se)?|what|when|where|which|why|how(?: many| much| long| old| far)?)\b", re.I)
 _COMMON_CAPITALISED = frozenset(
     "The A An And But Who What When Where Which Why How Is Are Was Were Did Does Do In On At It He She They".split()
 )
@@ -46,6 +47,12 @@ def condense(question: str, history: Sequence[dict] | None) -> str:
     if person and _PERSON_PRONOUN.search(body):
         body = _PERSON_PRONOUN.sub(lambda m: _possessive(person) if m.group(1).lower() in {"his", "hers"} else person, body, count=1)
         return body
+
+    # "And where?" after "When are the next talks?" asks the same of the same thing
+    asked = _WH_WORD.fullmatch(body.rstrip("?. "))
+    earlier = _WH_WORD.match(last_user.strip())
+    if asked and earlier:
+        return f"{asked.group(0).capitalize()}{last_user.strip()[earlier.end():].rstrip('?. ')}?"
 
     scene = _SCENE.search(last_user)
     tail = scene.group(0).strip().rstrip("?. ") if scene else ""

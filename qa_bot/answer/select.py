@@ -20,6 +20,7 @@ from qa_bot.ingest.chunking import indexed_sentence_spans, indexed_text
 from qa_bot.ingest.dates import find_dates
 from qa_bot.ingest.sentences import sentence_spans
 from qa_bot.retrieve.question import (
+    HOW_QUANTITY,
     QuestionType,
     answer_type_words,
     classify,
@@ -36,8 +37,7 @@ _QUESTION_FRAME = frozenset(
     + terms("next upcoming last latest recent recently previous current")
 )
 
-# "how many", "how much", "how long": the asked-for quantity, not a word the evidence should share
-_HOW = re.compile(r"\bhow (?:many|much|old|long|far|large|big|high|tall)\b", re.I)
+_HOW = re.compile(HOW_QUANTITY, re.I)
 
 W_DENSE, W_LEXICAL, W_TYPE, W_TEMPORAL = 0.45, 0.45, 0.10, 0.25
 W_RETRIEVAL = 0.1  # the passage's fusion score, normalised to the best: retrieval knows the topic

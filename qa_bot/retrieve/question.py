@@ -18,10 +18,13 @@ class QuestionType(str, Enum):
     OTHER = "other"
 
 
+# "how many", "how long", …: asks for a quantity, and names no word the evidence must share
+HOW_QUANTITY = r"\bhow (?:many|much|old|long|far|cold|hot|high|large|big|tall)\b"
+
 _PATTERNS: list[tuple[QuestionType, re.Pattern]] = [
     # asks for a cause: "and why …", "what did officials blame the outages on", "what caused …"
     (QuestionType.WHY, re.compile(r"\bwhy\b|^\s*what (?:did|do|does|was|were|is|are) .{0,80}\bblamed? (?:\w+ ){0,6}?on\W*$|^\s*what (?:caused|causes|led to)\b|\bwhat (?:was|is|were|are) the (?:reasons?|causes?)\b|\bfor what reasons?\b", re.I)),
-    (QuestionType.HOW_MANY, re.compile(r"\bhow (many|much|old|long|far|cold|hot|high|large|big|tall)\b|\b(what|which) (number|percentage|amount|temperature|year)\b", re.I)),
+    (QuestionType.HOW_MANY, re.compile(rf"{HOW_QUANTITY}|\b(what|which) (number|percentage|amount|temperature|year)\b", re.I)),
     (QuestionType.WHEN, re.compile(r"\bwhen\b|\b(what|which) (date|day|month|time)\b|\bon what date\b", re.I)),
     (QuestionType.WHO, re.compile(r"\bwho(m|se)?\b|\b(what|which) (person|people|company|organi[sz]ation|agency|team|group|country)\b", re.I)),
     (QuestionType.WHERE, re.compile(r"\bwhere\b|\b(what|which|in which) (city|place|country|region|location|port|base|state)\b", re.I)),
@@ -31,7 +34,7 @@ _PATTERNS: list[tuple[QuestionType, re.Pattern]] = [
 
 # The wh-word a question opens with says what it asks, whatever follows ("Who can enforce it
 # *when* states provide less?" asks for a who); without one, the first pattern found decides.
-_OPENING = re.compile(r"^\s*(why|how (?:many|much)|when|whom?|whose|where)\b", re.I)
+_OPENING = re.compile(rf"^\s*(why|when|whom?|whose|where)\b|^\s*({HOW_QUANTITY})", re.I)
 _OPENING_KIND = {
     "why": QuestionType.WHY, "how": QuestionType.HOW_MANY, "when": QuestionType.WHEN,
     "who": QuestionType.WHO, "whom": QuestionType.WHO, "whose": QuestionType.WHO, "where": QuestionType.WHERE,
@@ -41,7 +44,7 @@ _OPENING_KIND = {
 def classify(question: str) -> QuestionType:
     opening = _OPENING.match(question)
     if opening:
-        return _OPENING_KIND[opening.group(1).split()[0].lower()]
+        return _OPENING_KIND[(opening.group(1) or "how").lower()]
     for kind, pattern in _PATTERNS:
         if pattern.search(question):
             return kind

@@ -66,7 +66,8 @@ def _print_answer(answer, as_json: bool) -> None:
         print(f"  [{c.n}] {where}\n      “{c.sentence}”")
 
 
-def _filters(args: argparse.Namespace):
+def filters_from(args: argparse.Namespace):
+    """The metadata filters of `add_filter_options`, or None when none was given."""
     from qa_bot.store import Filters
 
     return Filters(
@@ -82,7 +83,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         args.question,
         asked_on=args.asked_on,
         top_k=args.top_k,
-        filters=_filters(args),
+        filters=filters_from(args),
         answerer=args.answerer,
     )
     _print_answer(answer, args.json)
@@ -138,6 +139,11 @@ def _store_options(p: argparse.ArgumentParser) -> None:
 def _question_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--answerer", help="extractive (default) or llm")
     p.add_argument("--top-k", type=int, help="passages to retrieve")
+    add_filter_options(p)
+
+
+def add_filter_options(p: argparse.ArgumentParser) -> None:
+    """--source/--since/--until, shared by `ask` and `eval`."""
     p.add_argument("--source", action="append", help="only articles from this source (repeatable)")
     p.add_argument("--since", type=_date, help="only articles published on or after this date")
     p.add_argument("--until", type=_date, help="only articles published on or before this date")

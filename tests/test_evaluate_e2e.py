@@ -79,8 +79,9 @@ def test_tiny_hand_made_set_through_the_real_pipeline(tmp_path):
         ("rail", "Rail strike ends", "The rail strike ended on Tuesday after unions accepted a 6 percent pay rise."),
         ("library", "Library turns 100", "The city library celebrated its centenary with free concerts in the reading room."),
     ]
+    sources = {"harbour": "City Desk", "rail": "City Desk", "zoo": "Weekend", "library": "Weekend"}
     corpus = write(tmp_path / "corpus.jsonl", "".join(
-        json.dumps({"id": i, "title": t, "text": x, "source": "test", "url": "", "published": "2026-03-05"}) + "\n"
+        json.dumps({"id": i, "title": t, "text": x, "source": sources[i], "url": "", "published": "2026-03-05"}) + "\n"
         for i, t, x in articles))
     questions = [
         {"id": "t1", "question": "What was the panda cub at Brightwater zoo named?", "answers": ["Lumi"], "answerable": True,
@@ -107,6 +108,16 @@ def test_tiny_hand_made_set_through_the_real_pipeline(tmp_path):
     assert m["evidence_hit@5"] > 0.5  # four distinct topics: loose sanity, not a tuned number
     again = evaluate(corpus, qfile, index_dir=index, limit=2, progress=False)  # unchanged corpus: reused
     assert again.meta["ingest"].startswith("0 added, 0 updated, 4 unchanged") and again.metrics["n"] == 2
+
+    # --source as a user passes it: every question is asked of the Weekend articles only, so the
+    # City Desk questions (t2 rail, t3 harbour) cannot find their evidence and t1 (zoo) still can
+    result = run("eval", "--corpus", str(corpus), "--questions", str(qfile), "--index", str(index),
+                 "--limit", "3", "--source", "Weekend", "--out", str(tmp_path / "weekend"), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1])["evidence_hit@5"] == pytest.approx(1 / 3, abs=1e-4)  # rounded to 4 places
+    rows = [json.loads(line) for line in (tmp_path / "weekend" / "results.jsonl").read_text().splitlines()]
+    assert {p["doc_id"] for row in rows for p in row["retrieved"]} <= {"zoo", "library"}
+    assert "only articles from Weekend" in (tmp_path / "weekend" / "report.html").read_text()
 
 
 def test_bad_gold_line_exits_2_naming_the_line(tmp_path):

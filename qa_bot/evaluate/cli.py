@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from qa_bot.cli import add_filter_options, filters_from
 from qa_bot.errors import InputError
 from qa_bot.evaluate.metrics import METRIC_KEYS
 
@@ -24,6 +25,7 @@ def register(subparsers) -> None:
     p.add_argument("--chroma-url", help="use a Chroma server instead of a folder")
     p.add_argument("--answerer", help="extractive (default) or llm")
     p.add_argument("--limit", type=int, help="only the first N questions")
+    add_filter_options(p)  # every question is asked with them, as `qa-bot ask --source …` would
     p.add_argument("--json", action="store_true", help="print the metrics as one JSON object (last line)")
     p.add_argument("--out", type=Path, help="write report.html, results.jsonl and metrics.json here")
     p.add_argument("--compare", nargs="+", metavar="RUN", help="compare saved metrics (files from --json, or --out folders)")
@@ -46,6 +48,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         answerer=args.answerer,
         limit=args.limit,
         chroma_url=args.chroma_url,
+        filters=filters_from(args),
     )
     unknown = run.meta.get("unknown_evidence_ids") or []
     if unknown:
@@ -89,6 +92,8 @@ def format_metrics(metrics: dict, meta: dict | None = None) -> str:
     if meta:
         lines.append(f"{meta.get('questions')} — {metrics['n']} questions ({metrics['n_answerable']} answerable), "
                      f"answerer {meta.get('answerer')}; index: {meta.get('ingest')}")
+        if meta.get("filters"):
+            lines.append(f"only articles {meta['filters']}")
     for key in METRIC_KEYS:
         value = metrics.get(key)
         if value is None:

@@ -245,6 +245,8 @@ def render_report(run: EvalRun) -> str:
     ]
     if meta.get("ingest"):
         meta_bits.append(f"index: {escape(str(meta['ingest']))}")
+    if meta.get("filters"):
+        meta_bits.append(f"only articles {escape(str(meta['filters']))}")
     if meta.get("limit"):
         meta_bits.append(f"first {int(meta['limit'])} questions only")
     rows = "".join(_failure_row(r) for r in failures)

@@ -10,10 +10,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa_bot.evaluate.gold import GoldQuestion, corpus_ids, read_questions
 from qa_bot.evaluate.metrics import Passage, Prediction, QuestionScore, is_relevant, score_question, summarize
 from qa_bot.types import Answer
+
+if TYPE_CHECKING:
+    from qa_bot.store import Filters
 
 Ask = Callable[[GoldQuestion], Prediction]
 
@@ -108,6 +112,7 @@ def evaluate(
     answerer: str | None = None,
     limit: int | None = None,
     progress: bool | None = None,
+    filters: Filters | None = None,
     **settings,
 ) -> EvalRun:
     """Indexes `corpus` (into a temporary index unless `index_dir` is given; an unchanged corpus is
@@ -127,11 +132,12 @@ def evaluate(
         t0 = time.perf_counter()
         report = _ingest(bot, Path(corpus), progress)
         ingest_s = time.perf_counter() - t0
-        bot.ask(gold[0].question, history=list(gold[0].history), asked_on=gold[0].asked_on)  # loads models: not timed
+        # the first question loads the models: asked once untimed
+        bot.ask(gold[0].question, history=list(gold[0].history), asked_on=gold[0].asked_on, filters=filters)
 
         def ask(q: GoldQuestion) -> Prediction:
             t = time.perf_counter()
-            answer = bot.ask(q.question, history=list(q.history), asked_on=q.asked_on)
+            answer = bot.ask(q.question, history=list(q.history), asked_on=q.asked_on, filters=filters)
             return prediction_from_answer(q.id, answer, (time.perf_counter() - t) * 1000)
 
         t1 = time.perf_counter()
@@ -145,6 +151,7 @@ def evaluate(
             "index": f"{s.chroma_url} collection {s.collection}" if s.chroma_url else (str(index_dir) if index_dir else "(temporary)"),
             "answerer": (answerer or s.answerer.value),
             "limit": limit,
+            "filters": filters.describe() if filters else "",
             "started": started.isoformat(timespec="seconds"),
             "ingest": report.summary(),
             "ingest_seconds": round(ingest_s, 1),

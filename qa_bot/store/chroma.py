@@ -51,6 +51,17 @@ class Filters:
     def __bool__(self) -> bool:
         return bool(self.sources or self.published_from or self.published_to or self.doc_ids)
 
+    def describe(self) -> str:
+        """For reports: "from TechCrunch or Wired, published 2023-10-01 to 2023-12-31"."""
+        parts = [f"from {' or '.join(self.sources)}"] if self.sources else []
+        if self.published_from or self.published_to:
+            since = self.published_from.isoformat() if self.published_from else "any day"
+            until = self.published_to.isoformat() if self.published_to else "today"
+            parts.append(f"published {since} to {until}")
+        if self.doc_ids:
+            parts.append(f"among {len(self.doc_ids)} chosen articles")
+        return ", ".join(parts)
+
     def accepts(self, chunk: Chunk) -> bool:
         if self.sources and chunk.source not in self.sources:
             return False

@@ -65,6 +65,17 @@ class Settings(BaseSettings):
     rrf_k: int = 60
     min_evidence: float = 0.35  # below this the bot says the articles do not answer
 
+    # one request budget for every surface (API, CLI, page, /v1), enforced in QABot.ask
+    max_question_chars: int = 2000
+    max_history_turns: int = 20  # older turns are dropped first
+    max_history_chars: int = 8000
+    max_top_k: int = 50
+
+    # articles added from the web page
+    upload_max_mb: float = 5.0  # per file
+    upload_quota_mb: float = 200.0  # all uploads of an index together
+    upload_keep_seconds: float = 600.0  # an upload nobody added by then is deleted
+
     answerer: AnswererKind = AnswererKind.EXTRACTIVE
     llm_backend: LLMBackend = LLMBackend.SMOLLM2
     llm_base_url: str | None = None
@@ -72,9 +83,13 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_timeout: float = 120.0
 
-    @field_validator("top_k", "candidates", "chunk_words", "embed_batch_size", "rrf_k")
+    @field_validator(
+        "top_k", "candidates", "chunk_words", "embed_batch_size", "rrf_k",
+        "max_question_chars", "max_history_turns", "max_history_chars", "max_top_k",
+        "upload_max_mb", "upload_quota_mb", "upload_keep_seconds",
+    )
     @classmethod
-    def _positive(cls, value: int, info) -> int:
+    def _positive(cls, value: float, info) -> float:
         if value <= 0:
             raise ValueError(f"{info.field_name} must be > 0, got {value}")
         return value

@@ -13,7 +13,7 @@ from qa_bot.types import Answer, Citation
 from qa_bot.web import cards
 from qa_bot.web.app import question_options
 from qa_bot.web.openai_api import split_messages, stream_events
-from qa_bot.web.uploads import UploadFolder, safe_name
+from qa_bot.web.uploads import safe_name
 
 PASSAGE = "Talks ended. New meetings are slated for February 1 <b>in</b> Abu Dhabi. More later."
 SENTENCE = "New meetings are slated for February 1 <b>in</b> Abu Dhabi."
@@ -83,30 +83,6 @@ def test_markers_are_added_once():
 )
 def test_safe_name_keeps_only_a_plain_name(given, expected):
     assert safe_name(given) == expected
-
-
-def test_upload_folder_accepts_copies_and_refuses_with_reasons(tmp_path):
-    folder = UploadFolder(tmp_path / "uploads", max_bytes=100)
-    src = tmp_path / "in"
-    src.mkdir()
-    good = src / "a b.txt"
-    good.write_text("A short article.")
-    big = src / "big.md"
-    big.write_text("x" * 101)
-    empty = src / "empty.html"
-    empty.write_text("")
-    pdf = src / "doc.pdf"
-    pdf.write_text("%PDF")
-    accepted, refused = folder.accept([good, big, empty, pdf])
-    assert accepted == [folder.root / "a_b.txt"] and accepted[0].read_text() == "A short article."
-    assert len(refused) == 3
-    assert any("big.md" in r and "limit" in r for r in refused)
-    assert any("empty.html" in r and "empty" in r for r in refused)
-    assert any("doc.pdf" in r and ".txt" in r for r in refused)
-    folder.forget(str(good))  # outside the folder: never deleted
-    assert good.exists()
-    folder.forget(str(accepted[0]))
-    assert not accepted[0].exists()
 
 
 def test_question_options_from_the_controls():

@@ -3,9 +3,11 @@ articles, and the answer controls. Serving it lives in `server.py`."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import date
 from importlib.util import find_spec
+from pathlib import Path
 
 import gradio as gr
 
@@ -17,7 +19,9 @@ from qa_bot.web import cards
 from qa_bot.web.uploads import UploadFolder
 
 SHOWN_QUESTION_CHARS = 400  # a pasted wall of text is cut in the chat bubble, not in what is asked
+INTERNAL_ERROR = "This question could not be answered because of a problem on the server; its log has the details."
 EMPTY_INDEX = "No articles are indexed yet; add some in the Articles panel."
+log = logging.getLogger(__name__)
 EXAMPLES = ["When are the next talks?", "Who led the Russian delegation?"]
 
 
@@ -32,11 +36,9 @@ def answerer_choices(bot: QABot) -> list[str]:
     return choices
 
 
-def _plain_history(history: list[dict]) -> list[dict]:
-    return [{"role": m["role"], "content": m["content"]} for m in history]
-
-
 def _parse_date(value: str | None, label: str) -> date | None:
+    if value is not None and not isinstance(value, str):
+        raise InputError(f"{label} must be a date like 2026-01-25.")
     value = (value or "").strip()
     if not value:
         return None
@@ -77,7 +79,7 @@ def build_app(bot: QABot, uploads: UploadFolder) -> gr.Blocks:
             when = _parse_date(asked_on, "'Asked on'")
             answer: Answer | None = None
             text = ""
-            for item in bot.stream(question, history=_plain_history(history), asked_on=when, **options):
+            for item in bot.stream(question, history=history, asked_on=when, **options):
                 if isinstance(item, Answer):
                     answer = item
                 else:
@@ -88,6 +90,10 @@ def build_app(bot: QABot, uploads: UploadFolder) -> gr.Blocks:
             return
         except QABotError as exc:
             yield chat + [_assistant(cards.error_html(str(exc)))], history, ""
+            return
+        except Exception:  # a bug or a dead store: logged here, one sentence in the chat
+            log.exception("answering in the chat failed")
+            yield chat + [_assistant(cards.error_html(INTERNAL_ERROR))], history, ""
             return
         assert answer is not None, "QABot.stream ends with the Answer"
         chat.append(_assistant(cards.answer_html(answer)))
@@ -107,7 +113,7 @@ def build_app(bot: QABot, uploads: UploadFolder) -> gr.Blocks:
         )
 
     def add_files(files, progress=gr.Progress()):
-        paths = [getattr(f, "name", f) for f in (files or [])]
+        paths = [str(getattr(f, "name", f)) for f in (files or []) if isinstance(getattr(f, "name", f), (str, Path))]
         if not paths:
             return None, *article_views("Choose one or more .txt, .md, .html or .jsonl files.")
         try:
@@ -143,11 +149,14 @@ def build_app(bot: QABot, uploads: UploadFolder) -> gr.Blocks:
         """One question (with earlier turns as `history`) answered from the articles, with citations."""
         try:
             answer = bot.ask(
-                question, history=_plain_history(history or []), asked_on=_parse_date(asked_on, "asked_on"),
+                question, history=history, asked_on=_parse_date(asked_on, "asked_on"),
                 answerer=answerer or None, top_k=top_k or None,
             )
         except QABotError as exc:
             raise gr.Error(str(exc)) from None
+        except Exception:  # a bug or a dead store: logged here, one sentence for the client
+            log.exception("the /ask API failed")
+            raise gr.Error(INTERNAL_ERROR) from None
         result = answer.to_dict()
         result["answer"] = cards.with_markers(answer)
         return result
@@ -155,6 +164,8 @@ def build_app(bot: QABot, uploads: UploadFolder) -> gr.Blocks:
     choices = answerer_choices(bot)
     default_answerer = bot.settings.answerer.value if bot.settings.answerer.value in choices else choices[0]
     with gr.Blocks(title="qa-bot", fill_height=True) as app:
+        # a path in a request counts as an upload only if this server's upload route wrote it
+        uploads.received = lambda path: str(path) in app.upload_file_set
         gr.Markdown("## qa-bot\nAsk about your articles. Every answer cites the passages it comes from.")
         history = gr.State([])
         with gr.Row(equal_height=False):

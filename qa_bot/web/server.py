@@ -3,15 +3,17 @@ run by uvicorn on 127.0.0.1 unless told otherwise."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from qa_bot.api import QABot
 from qa_bot.errors import QABotError
 from qa_bot.web.auth import Credentials, api_guard
-from qa_bot.web.uploads import MAX_UPLOAD_BYTES, UploadFolder
+from qa_bot.web.uploads import UploadFolder
 
 
 # system fonts: the default theme fonts come from a font CDN, which an offline machine cannot reach
@@ -21,7 +23,62 @@ _MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "monospace"]
 
 def upload_folder(bot: QABot) -> UploadFolder:
     """Uploads live beside the index they were added to."""
-    return UploadFolder(Path(bot.settings.index_dir) / "uploads")
+    s = bot.settings
+    return UploadFolder(
+        Path(s.index_dir) / "uploads", max_bytes=int(s.upload_max_mb * 2**20), quota_bytes=int(s.upload_quota_mb * 2**20)
+    )
+
+
+def is_loopback(host: str | None) -> bool:
+    try:
+        return bool(host) and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _same_origin(origin: str, host: str) -> bool:
+    """A browser names the page that sent a request in `Origin`; only this server's own page may upload."""
+    return urlsplit(origin).netloc.lower() == host.lower()
+
+
+class UploadGuard:
+    """ASGI middleware in front of Gradio's upload route, which takes any file from anyone before
+    a handler sees it: without a login only loopback clients may upload, never another site's
+    page (a browser's cross-origin form post needs no preflight), and never past the quota.
+    Uploads left unadded are swept on the way."""
+
+    def __init__(self, app, uploads: UploadFolder, keep_seconds: float, open_to_network: bool):
+        self.app = app
+        self.uploads = uploads
+        self.keep_seconds = keep_seconds
+        self.open_to_network = open_to_network
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].rstrip("/").endswith("/upload"):
+            refusal = self._refusal(scope)
+            if refusal:
+                status, message = refusal
+                await send({"type": "http.response.start", "status": status,
+                            "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+                await send({"type": "http.response.body", "body": message.encode()})
+                return
+        await self.app(scope, receive, send)
+
+    def _refusal(self, scope) -> tuple[int, str] | None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        client = (scope.get("client") or (None, None))[0]
+        if not self.open_to_network and not is_loopback(client):
+            return 403, "Uploads are accepted from this machine only; start the server with --auth to allow others."
+        origin = headers.get("origin")
+        if origin and not _same_origin(origin, headers.get("host", "")):
+            return 403, "Uploads are accepted from this server's own page only."
+        self.uploads.sweep(self.keep_seconds)
+        try:
+            length = int(headers.get("content-length", ""))
+        except ValueError:
+            return 411, "An upload must say its size (Content-Length)."
+        full = self.uploads.room_for(length)
+        return (413, full) if full else None
 
 
 def create_app(bot: QABot, auth: Credentials | None = None):
@@ -29,8 +86,10 @@ def create_app(bot: QABot, auth: Credentials | None = None):
     a served folder (no `allowed_paths`), and it lives inside the uploads folder. With `auth`, the
     page asks for the user and password and /v1 for the password as its API key."""
     uploads = upload_folder(bot)
-    # Gradio reads this when it stores an upload; set before it is imported so nothing lands in /tmp.
-    os.environ.setdefault("GRADIO_TEMP_DIR", str(uploads.root / ".incoming"))
+    uploads.reset()
+    # Gradio reads this when it stores an upload: always our incoming folder, whatever the
+    # environment says, since only files found there can be added
+    os.environ["GRADIO_TEMP_DIR"] = str(uploads.incoming)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
     from fastapi import Depends, FastAPI
@@ -43,14 +102,18 @@ def create_app(bot: QABot, auth: Credentials | None = None):
     guard = [Depends(api_guard(auth))] if auth else []
     app.include_router(openai_router(bot, answerer_choices(bot)), dependencies=guard)
     blocks = build_app(bot, uploads)
-    return gr.mount_gradio_app(
-        app, blocks, path="/", max_file_size=MAX_UPLOAD_BYTES, allowed_paths=[], css=CSS,
+    app.add_middleware(
+        UploadGuard, uploads=uploads, keep_seconds=bot.settings.upload_keep_seconds, open_to_network=auth is not None
+    )
+    mounted = gr.mount_gradio_app(
+        app, blocks, path="/", max_file_size=uploads.max_bytes, allowed_paths=[], css=CSS,
         theme=gr.themes.Soft(font=_SYSTEM_FONTS, font_mono=_MONO_FONTS), footer_links=["api"], show_error=True, ssr_mode=False,
         auth=[(auth.user, auth.password)] if auth else None,
     )
-
-
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+    # Gradio checks that a file named in a request was uploaded (is in its upload folder) only
+    # once `launch()` has run, which a mounted app never calls; without this, any path is taken
+    blocks.has_launched = True
+    return mounted
 
 
 def _warm_up(bot: QABot) -> None:
@@ -65,7 +128,7 @@ def serve(bot: QABot, host: str = "127.0.0.1", port: int = 7860, auth: Credentia
     import uvicorn
 
     app = create_app(bot, auth)
-    if not auth and host not in _LOOPBACK:
+    if not auth and not is_loopback(host):
         print(
             f"qa-bot: warning: serving on {host} without --auth; anyone who can reach this port can read, add "
             "and remove articles (see docs/RELIABILITY.md, 'Exposing the server').",

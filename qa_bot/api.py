@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from qa_bot.answer import ExtractiveAnswerer, rerank_by_evidence, select_evidence
 from qa_bot.answer.base import Answerer
 from qa_bot.chat import condense
+from qa_bot.chat.history import bounded_history
 from qa_bot.embed import Embedder
 from qa_bot.errors import EmptyIndexError, InputError
 from qa_bot.ingest.indexer import Indexer, Progress
@@ -22,7 +23,6 @@ from qa_bot.settings import AnswererKind, Settings
 from qa_bot.store import ArticleRecord, ChromaStore, Filters
 from qa_bot.types import Answer, IngestReport
 
-MAX_QUESTION_CHARS = 2000
 EVIDENCE_POOL = 12  # fused passages whose sentences are read; the best of them are shown and cited
 
 
@@ -94,17 +94,22 @@ class QABot:
         filters: Filters | None = None,
         answerer: AnswererKind | str | None = None,
     ) -> Answer:
-        """Answers from the indexed articles, or abstains when they do not say."""
-        question = _check_question(question)
+        """Answers from the indexed articles, or abstains when they do not say. Every request is
+        held to the settings' budget (question length, history, top_k) before any work is done."""
+        s = self.settings
+        question = _check_question(question, s.max_question_chars)
+        history = bounded_history(history, s.max_history_turns, s.max_history_chars)
+        top_k = _check_top_k(top_k, s.top_k, s.max_top_k)
         when = _as_date(asked_on)
         # before loading the model: an empty index is answered at once. Articles, not chunks, are
         # counted: a count of 100k chunks costs ~7 ms, of their articles under 1 ms
         if self.store.count_articles() == 0:
             raise EmptyIndexError("The index is empty; add articles first with `qa-bot ingest PATH`.")
-        kind = AnswererKind.from_str(answerer) if isinstance(answerer, str) else (answerer or self.settings.answerer)
+        kind = _answerer_kind(answerer, s.answerer)
         standalone = self._condense(question, history, kind)
+        if len(standalone) > s.max_question_chars:  # a rewrite quotes earlier turns: keep it in budget
+            standalone = standalone[: s.max_question_chars].rsplit(" ", 1)[0]
         question_vector = self.embedder.encode([standalone])[0]
-        top_k = top_k or self.settings.top_k
         pool = self.retriever.retrieve(
             standalone,
             top_k=max(top_k, EVIDENCE_POOL),
@@ -182,15 +187,36 @@ class QABot:
         return condense(question, history)
 
 
-def _check_question(question: str) -> str:
+def _check_question(question: str, max_chars: int) -> str:
     if not isinstance(question, str) or not question.strip():
         raise InputError("The question is empty; ask something about the articles.")
     question = question.strip()
-    if len(question) > MAX_QUESTION_CHARS:
-        raise InputError(
-            f"The question is {len(question):,} characters long; keep it under {MAX_QUESTION_CHARS:,}."
-        )
+    if len(question) > max_chars:
+        raise InputError(f"The question is {len(question):,} characters long; keep it under {max_chars:,}.")
     return question
+
+
+def _check_top_k(top_k: object, default: int, most: int) -> int:
+    if top_k is None:
+        return min(default, most)
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= most:
+        try:
+            shown = repr(top_k)
+        except ValueError:  # an integer too long to print
+            shown = "a number too large"
+        shown = shown if len(shown) <= 40 else shown[:40] + "…"
+        raise InputError(f"top_k must be a whole number from 1 to {most}, got {shown}.")
+    return top_k
+
+
+def _answerer_kind(value: object, default: AnswererKind) -> AnswererKind:
+    if value is None or value == "":
+        return default
+    if isinstance(value, AnswererKind):
+        return value
+    if isinstance(value, str):
+        return AnswererKind.from_str(value)
+    raise InputError(f"answerer must be one of: {', '.join(k.value for k in AnswererKind)}.")
 
 
 def _as_date(value: date | str | None) -> date:
@@ -200,5 +226,6 @@ def _as_date(value: date | str | None) -> date:
         return value
     try:
         return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"asked_on must be a date like 2026-01-25, got '{value}'.") from None
+    except (TypeError, ValueError):
+        shown = value[:40] if isinstance(value, str) else type(value).__name__
+        raise InputError(f"asked_on must be a date like 2026-01-25, got '{shown}'.") from None

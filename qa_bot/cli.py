@@ -149,8 +149,16 @@ def add_filter_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--until", type=_date, help="only articles published on or before this date")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Command-line mistakes are user errors too: one sentence and exit 2, not a usage block."""
+
+    def error(self, message: str):
+        print(f"error: {message[:1].upper()}{message[1:]} (see `{self.prog} --help`).", file=sys.stderr)
+        raise SystemExit(EXIT_USER_ERROR)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qa-bot", description="Cited answers from your news articles.")
+    parser = _Parser(prog="qa-bot", description="Cited answers from your news articles.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="index files or folders (.txt .md .html .jsonl)")

@@ -130,8 +130,8 @@ def serve(bot: QABot, host: str = "127.0.0.1", port: int = 7860, auth: Credentia
     app = create_app(bot, auth)
     if not auth and not is_loopback(host):
         print(
-            f"qa-bot: warning: serving on {host} without --auth; anyone who can reach this port can read, add "
-            "and remove articles (see docs/RELIABILITY.md, 'Exposing the server').",
+            f"qa-bot: warning: serving on {host} without --auth; anyone who can reach this port can read "
+            "and remove articles; only this machine can add them (see docs/RELIABILITY.md, 'Exposing the server').",
             file=sys.stderr, flush=True,
         )
     threading.Thread(target=_warm_up, args=(bot,), name="qa-bot-warm-up", daemon=True).start()

@@ -112,9 +112,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from qa_bot.web.auth import Credentials
-    from qa_bot.web.server import serve
+    from qa_bot.web.server import check_port_free, serve
 
     auth = Credentials.parse(args.auth) if args.auth else None
+    check_port_free(args.host, args.port)  # before an ingest that would be wasted
     bot = _bot(args)
     if args.ingest_if_empty and bot.count_chunks() == 0:
         print(bot.ingest(args.ingest_if_empty).summary(), file=sys.stderr)

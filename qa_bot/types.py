@@ -125,5 +125,10 @@ class IngestReport:
             parts.append(f"{len(self.skipped)} skipped")
         return (
             ", ".join(parts)
-            + f"; index holds {self.total_articles} articles in {self.total_chunks} chunks"
+            + f"; index holds {plural(self.total_articles, 'article')} in {plural(self.total_chunks, 'chunk')}"
         )
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 article', '2 articles': counts shown to people read as English."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"

@@ -14,7 +14,7 @@ import gradio as gr
 from qa_bot.api import QABot
 from qa_bot.errors import EmptyIndexError, InputError, QABotError
 from qa_bot.store import Filters
-from qa_bot.types import Answer
+from qa_bot.types import Answer, plural
 from qa_bot.web import cards
 from qa_bot.web.uploads import UploadFolder
 
@@ -104,7 +104,7 @@ def build_app(bot: QABot, uploads: UploadFolder) -> gr.Blocks:
         records = bot.articles()
         choices = [(f"{r.title[:70]} ({r.doc_id})", r.doc_id) for r in records]
         sources = sorted({r.source for r in records if r.source})
-        summary = f"{len(records)} article{'s' if len(records) != 1 else ''} indexed."
+        summary = f"{plural(len(records), 'article')} indexed."
         return (
             cards.articles_html(records),
             gr.update(choices=choices, value=[]),
@@ -143,7 +143,7 @@ def build_app(bot: QABot, uploads: UploadFolder) -> gr.Blocks:
         for doc_id in doc_ids:
             if doc_id in records:
                 uploads.forget(records[doc_id].path)
-        return article_views(f"Removed {len(doc_ids)} article{'s' if len(doc_ids) != 1 else ''}.")
+        return article_views(f"Removed {plural(len(doc_ids), 'article')}.")
 
     def ask(question: str, history: list[dict] | None = None, asked_on: str = "", answerer: str = "", top_k: int = 0) -> dict:
         """One question (with earlier turns as `history`) answered from the articles, with citations."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 import sys
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from qa_bot.api import QABot
-from qa_bot.errors import QABotError
+from qa_bot.errors import InputError, QABotError
 from qa_bot.web.auth import Credentials, api_guard
 from qa_bot.web.uploads import UploadFolder
 
@@ -124,9 +125,24 @@ def _warm_up(bot: QABot) -> None:
         pass  # the first question reports it as a user error
 
 
+def check_port_free(host: str, port: int) -> None:
+    """A busy port is one sentence before anything claims to serve (uvicorn would print Errno 98)."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise InputError(
+            f"Cannot serve on {host}:{port} ({exc.strerror or exc}); choose another port with --port "
+            f"(with make: make run PORT={port + 1})."
+        ) from None
+
+
 def serve(bot: QABot, host: str = "127.0.0.1", port: int = 7860, auth: Credentials | None = None) -> None:
     import uvicorn
 
+    check_port_free(host, port)
     app = create_app(bot, auth)
     if not auth and not is_loopback(host):
         print(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -21,9 +21,13 @@ from qa_bot.ingest.indexer import Indexer, Progress
 from qa_bot.retrieve import HybridRetriever
 from qa_bot.settings import AnswererKind, Settings
 from qa_bot.store import ArticleRecord, ChromaStore, Filters
-from qa_bot.types import Answer, IngestReport
+from qa_bot.types import Answer, IngestReport, plural
 
 EVIDENCE_POOL = 12  # fused passages whose sentences are read; the best of them are shown and cited
+
+
+def _quiet(message: str) -> None:
+    """The progress listener of callers that show none."""
 
 
 class QABot:
@@ -76,6 +80,14 @@ class QABot:
     def articles(self) -> list[ArticleRecord]:
         return self.store.articles()
 
+    def article(self, doc_id: str) -> tuple[ArticleRecord, str] | None:
+        """An indexed article's record and whole text (what the page's reader shows), or None."""
+        if not isinstance(doc_id, str) or not doc_id:
+            return None
+        record = self.store.get_articles([doc_id]).get(doc_id)
+        text = self.store.article_text(doc_id) if record else None
+        return (record, text) if record and text is not None else None
+
     def remove(self, doc_ids: Sequence[str]) -> None:
         with self._lock:
             self.store.delete_articles(list(doc_ids))
@@ -93,18 +105,23 @@ class QABot:
         top_k: int | None = None,
         filters: Filters | None = None,
         answerer: AnswererKind | str | None = None,
+        on_progress: Callable[[str], None] | None = None,
     ) -> Answer:
         """Answers from the indexed articles, or abstains when they do not say. Every request is
-        held to the settings' budget (question length, history, top_k) before any work is done."""
+        held to the settings' budget (question length, history, top_k) before any work is done.
+        `on_progress` hears each step as a short sentence, for surfaces that show the work."""
         s = self.settings
+        progress = on_progress or _quiet
         question = _check_question(question, s.max_question_chars)
         history = bounded_history(history, s.max_history_turns, s.max_history_chars)
         top_k = _check_top_k(top_k, s.top_k, s.max_top_k)
         when = _as_date(asked_on)
         # before loading the model: an empty index is answered at once. Articles, not chunks, are
         # counted: a count of 100k chunks costs ~7 ms, of their articles under 1 ms
-        if self.store.count_articles() == 0:
+        articles = self.store.count_articles()
+        if articles == 0:
             raise EmptyIndexError("The index is empty; add articles first with `qa-bot ingest PATH`.")
+        progress(f"Searching {plural(articles, 'article')}…")
         kind = _answerer_kind(answerer, s.answerer)
         standalone = self._condense(question, history, kind)
         if len(standalone) > s.max_question_chars:  # a rewrite quotes earlier turns: keep it in budget
@@ -117,10 +134,15 @@ class QABot:
             query_vector=question_vector,
             asked_on=when,
         )
+        progress(f"Reading {plural(len(pool), 'passage')}…")
         lexical = self.retriever.lexical.current()
         evidence = select_evidence(standalone, question_vector, pool, self.embedder, lexical.idf, when)
         passages = rerank_by_evidence(pool, evidence)[:top_k]
-        draft = self._answerer(kind).answer(standalone, passages, evidence, when)
+        if kind is AnswererKind.LLM:
+            progress("Writing the answer with the language model, then checking its citations…")
+        else:
+            progress("Choosing the sentences to cite…")
+        draft = self._answerer(kind, progress).answer(standalone, passages, evidence, when)
         return Answer(
             text=draft.text,
             abstained=draft.abstained,
@@ -157,10 +179,11 @@ class QABot:
             kinds.append(AnswererKind.LLM.value)
         return kinds
 
-    def _answerer(self, kind: AnswererKind) -> Answerer:
+    def _answerer(self, kind: AnswererKind, progress: Callable[[str], None] = _quiet) -> Answerer:
         if kind is AnswererKind.LLM and kind not in self._answerers:
             with self._llm_lock:
                 if kind not in self._answerers:
+                    progress("Loading the language model (the first time takes about 20 s)…")
                     # imported here so extractive-only use never loads transformers
                     from qa_bot.answer.llm import LLMAnswerer
 

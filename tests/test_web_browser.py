@@ -101,7 +101,8 @@ def test_answer_with_highlighted_card_then_follow_up_and_abstention(page):
 
     abstain = ask(page, "What is the boiling point of mercury?")
     assert abstain.locator(".qa-abstained").is_visible()
-    assert abstain.locator(".qa-card").count() == 0
+    assert abstain.locator(".qa-cards").count() == 0  # nothing cited; what was read stays folded away
+    assert abstain.locator(".qa-more:not([open])").count() == 1
     shot(page, "chat-follow-up-and-abstention")
 
 
@@ -141,6 +142,8 @@ def test_hostile_article_shows_its_markup_as_text_and_runs_nothing(page):
     passage = card.locator(".qa-passage").inner_text()
     assert "<script>window.__pwned='script'</script>" in passage  # shown as text, verbatim
     assert "<img src=x onerror=" in passage
+    if reply.locator(".qa-more summary").count():
+        reply.locator(".qa-more summary").click()  # the passages read but not cited are shown too
     for where in ("#qa-chat .qa-card", "#qa-article-list li"):
         page.locator(where).last.hover()
     page.locator("#qa-remove-choice input").click()  # the title is also an option in the remove list

@@ -4,6 +4,7 @@ split and the SSE stream."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 import pytest
@@ -38,7 +39,9 @@ def test_source_card_escapes_and_highlights_the_cited_sentence():
     assert "<b>" not in html and "<i>" not in html
     assert "<mark>New meetings are slated for February 1 &lt;b&gt;in&lt;/b&gt; Abu Dhabi.</mark>" in html
     assert "Axios &amp; co" in html and '<time datetime="2026-01-24">24 Jan 2026</time>' in html
-    assert '<sup class="qa-ref">1</sup>' in html  # the [1] marker appended to the answer
+    # the [1] marker appended to the answer links to card 1 of this answer
+    card_id = re.search(r'<div class="qa-card" id="(qa[0-9a-f]+-1)">', html).group(1)
+    assert f'<sup><a class="qa-ref" href="#{card_id}">1</a></sup>' in html
     assert "\n" not in html  # one HTML block for the Markdown renderer
 
 

@@ -4,8 +4,11 @@ articles, and the answer controls. Serving it lives in `server.py`."""
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Iterator
 from datetime import date
+from html import escape
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -15,7 +18,8 @@ from qa_bot.api import QABot
 from qa_bot.errors import EmptyIndexError, InputError, QABotError
 from qa_bot.store import Filters
 from qa_bot.types import Answer, plural
-from qa_bot.web import cards
+from qa_bot.answer.notes import answer_notes
+from qa_bot.web import cards, conversations
 from qa_bot.web.uploads import UploadFolder
 
 SHOWN_QUESTION_CHARS = 400  # a pasted wall of text is cut in the chat bubble, not in what is asked
@@ -66,39 +70,61 @@ def _assistant(html: str) -> dict:
     return {"role": "assistant", "content": html}
 
 
-def build_app(bot: QABot, uploads: UploadFolder) -> gr.Blocks:
-    """The page. Each handler goes through `bot`; a QABotError becomes a visible message."""
+def build_app(bot: QABot, uploads: UploadFolder, browser_secret: str | None = None) -> gr.Blocks:
+    """The page. Each handler goes through `bot`; a QABotError becomes a visible message.
+    `browser_secret` encrypts the conversations kept in the browser; a stable one keeps them
+    readable after the server restarts."""
 
-    def respond(message, chat, history, answerer, top_k, sources, since, until, asked_on) -> Iterator[tuple]:
+    def show_question(message, chat):
+        """Runs outside the queue, so the question shows at once, with the first step under it."""
+        question = message.strip() if isinstance(message, str) else ""
         chat = list(chat or [])
-        question = message if isinstance(message, str) else ""
-        if question.strip():
-            chat.append(_user_bubble(question.strip()))
+        if question:
+            chat.append(_user_bubble(question))
+        return chat + [_assistant(cards.progress_html(["Starting…"]))], "", question
+
+    def respond(question, chat, history, answerer, top_k, sources, since, until, asked_on, saved) -> Iterator[tuple]:
+        """Answers in a worker thread and shows its steps as they come; the last step is the answer.
+        `chat` already ends with the progress bubble that `show_question` put there."""
+        chat = list(chat or [])[:-1]
+        skip = gr.skip()
+
+        def finish(html: str, *rest):
+            return (chat + [_assistant(html)], *rest) if rest else (chat + [_assistant(html)], skip, skip, skip, skip)
+
         try:
             options = question_options(answerer, top_k, sources, since, until)
             when = _parse_date(asked_on, "'Asked on'")
-            answer: Answer | None = None
-            text = ""
-            for item in bot.stream(question, history=history, asked_on=when, **options):
-                if isinstance(item, Answer):
-                    answer = item
-                else:
-                    text += item
-                    yield chat + [_assistant(cards.partial_html(text))], history, ""
-        except EmptyIndexError:
-            yield chat + [_assistant(cards.error_html(EMPTY_INDEX))], history, ""
-            return
         except QABotError as exc:
-            yield chat + [_assistant(cards.error_html(str(exc)))], history, ""
+            yield finish(cards.error_html(str(exc)))
             return
-        except Exception:  # a bug or a dead store: logged here, one sentence in the chat
-            log.exception("answering in the chat failed")
-            yield chat + [_assistant(cards.error_html(INTERNAL_ERROR))], history, ""
+        steps: list[str] = []
+        events: queue.Queue = queue.Queue()
+        worker = threading.Thread(
+            target=_ask_in_background, name="qa-bot-answer", daemon=True,
+            args=(bot, events, question, history, when, options),
+        )
+        worker.start()
+        while True:
+            kind, value = events.get()
+            if kind == "step":
+                steps.append(value)
+                yield finish(cards.progress_html(steps))
+                continue
+            break
+        if kind == "error":
+            yield finish(cards.error_html(value))
             return
-        assert answer is not None, "QABot.stream ends with the Answer"
-        chat.append(_assistant(cards.answer_html(answer)))
-        turn = [{"role": "user", "content": answer.question}, {"role": "assistant", "content": answer.text}]
-        yield chat, history + turn, ""
+        answer: Answer = value
+        filters = options["filters"]
+        notes = answer_notes(answer, when or date.today(), filters, bot.articles() if filters else ())
+        chat.append(_assistant(cards.answer_html(answer, notes)))
+        history = list(history or []) + [
+            {"role": "user", "content": answer.question}, {"role": "assistant", "content": answer.text},
+        ]
+        record = conversations.turn_record(answer, notes, cards.lead(answer))
+        saved = conversations.save_turn(saved, chat, history, record)
+        yield chat, history, saved, gr.update(choices=conversations.choices(saved), value=saved["current"]), _export_html(saved)
 
     def article_views(note: str | None = None):
         records = bot.articles()
@@ -161,18 +187,66 @@ def build_app(bot: QABot, uploads: UploadFolder) -> gr.Blocks:
         result["answer"] = cards.with_markers(answer)
         return result
 
+    def open_article(request: str):
+        """The reader: `doc_id|start,end;start,end|nonce` from a card's button."""
+        doc_id, _, rest = (request or "").partition("|")
+        marks_text = rest.partition("|")[0]
+        found = bot.article(doc_id)
+        if found is None:
+            return gr.update(visible=True), cards.error_html("This article is no longer indexed.")
+        record, text = found
+        marks = []
+        for pair in marks_text.split(";"):
+            start, _, end = pair.partition(",")
+            if start.isdigit() and end.isdigit():
+                marks.append((int(start), int(end)))
+        html = cards.reader_html(record.title or record.doc_id, record.source, record.published, record.url, text, marks)
+        return gr.update(visible=True), html
+
+    def restore(saved):
+        saved = conversations.valid(saved)
+        chat = conversations.current(saved) or {}
+        return (
+            chat.get("messages") or [], chat.get("history") or [],
+            gr.update(choices=conversations.choices(saved), value=saved["current"] or None), _export_html(saved),
+        )
+
+    def new_chat(saved):
+        saved = conversations.start_new(saved)
+        return [], [], saved, gr.update(choices=conversations.choices(saved), value=None), _export_html(saved)
+
+    def pick_chat(chat_id, saved):
+        saved = conversations.select(saved, chat_id)
+        return (*restore(saved)[:2], saved, gr.skip(), _export_html(saved))
+
+    def delete_chat(saved):
+        saved = conversations.delete_current(saved)
+        messages, turns, listed, export = restore(saved)
+        return messages, turns, saved, listed, export
+
     choices = answerer_choices(bot)
     default_answerer = bot.settings.answerer.value if bot.settings.answerer.value in choices else choices[0]
     with gr.Blocks(title="qa-bot", fill_height=True) as app:
         # a path in a request counts as an upload only if this server's upload route wrote it
         uploads.received = lambda path: str(path) in app.upload_file_set
-        gr.Markdown("## qa-bot\nAsk about your articles. Every answer cites the passages it comes from.")
         history = gr.State([])
+        pending = gr.State("")
+        saved = gr.BrowserState(conversations.empty(), storage_key="qa-bot-conversations", secret=browser_secret)
+        with gr.Sidebar(label="Conversations", open=True, elem_id="qa-sidebar"):
+            new_btn = gr.Button("New chat", elem_id="qa-new-chat", variant="secondary", size="sm")
+            chat_list = gr.Radio([], label="Earlier chats", elem_id="qa-chat-list", container=False)
+            with gr.Row():
+                delete_btn = gr.Button("Delete", elem_id="qa-delete-chat", variant="stop", size="sm")
+                export_btn = gr.Button("Export .md", elem_id="qa-export", size="sm")
+            export_md = gr.HTML(_export_html(conversations.empty()), elem_id="qa-export-source")
+        with gr.Row(equal_height=False):
+            gr.Markdown("## qa-bot\nAsk about your articles. Every answer cites the passages it comes from.")
+            gr.Button("Light / dark", elem_id="qa-theme", size="sm", scale=0, min_width=110)  # the page's script
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 chat = gr.Chatbot(
                     elem_id="qa-chat", height=620, show_label=False, latex_delimiters=[],
-                    feedback_options=None, buttons=["copy"], layout="panel", autoscroll=True,
+                    feedback_options=None, buttons=["copy"], layout="panel", autoscroll=False,
                     placeholder="Ask a question about the indexed articles.",
                 )
                 with gr.Row():
@@ -181,13 +255,14 @@ def build_app(bot: QABot, uploads: UploadFolder) -> gr.Blocks:
                         scale=5, lines=1, max_lines=4, autofocus=True,
                     )
                     ask_btn = gr.Button("Ask", elem_id="qa-ask", variant="primary", scale=1, min_width=80)
-                with gr.Row():
-                    gr.Examples(EXAMPLES, inputs=box, label="Try")
-                    clear = gr.Button("New conversation", elem_id="qa-clear", size="sm", scale=0, min_width=160)
+                gr.Examples(EXAMPLES, inputs=box, label="Try")
             with gr.Column(scale=2):
                 with gr.Accordion("Answer settings", open=True):
                     answerer = gr.Radio(choices, value=default_answerer, label="Answerer", elem_id="qa-answerer")
-                    top_k = gr.Slider(1, 10, value=bot.settings.top_k, step=1, label="Passages to retrieve (top-k)")
+                    top_k = gr.Slider(
+                        1, min(10, bot.settings.max_top_k), value=bot.settings.top_k, step=1,
+                        label="Passages to retrieve (top-k)", elem_id="qa-top-k",
+                    )
                     sources = gr.Dropdown([], multiselect=True, label="Only these sources", elem_id="qa-sources")
                     with gr.Row():
                         since = gr.Textbox(label="Published from", placeholder="YYYY-MM-DD", elem_id="qa-from")
@@ -206,15 +281,64 @@ def build_app(bot: QABot, uploads: UploadFolder) -> gr.Blocks:
                     with gr.Row():
                         chosen = gr.Dropdown([], multiselect=True, label="Remove articles", elem_id="qa-remove-choice", scale=3)
                         remove_btn = gr.Button("Remove", elem_id="qa-remove", variant="stop", scale=1, min_width=90)
+        with gr.Column(visible=False, elem_id="qa-reader") as reader:
+            close_btn = gr.Button("Close", elem_id="qa-reader-close", size="sm")
+            reader_body = gr.HTML(elem_id="qa-reader-body")
+        open_request = gr.Textbox(visible="hidden", elem_id="qa-open-doc")
+        open_go = gr.Button(visible="hidden", elem_id="qa-open-go")
 
-        inputs = [box, chat, history, answerer, top_k, sources, since, until, asked_on]
+        listing = [chat, history, saved, chat_list, export_md]
+        controls = [answerer, top_k, sources, since, until, asked_on, saved]
         for trigger in (box.submit, ask_btn.click):
-            trigger(respond, inputs, [chat, history, box], api_visibility="private")
-        clear.click(lambda: ([], []), None, [chat, history], api_visibility="private")
-        chat.clear(lambda: [], None, history, api_visibility="private")  # the chat's own trash button
+            trigger(
+                show_question, [box, chat], [chat, box, pending], queue=False, show_progress="hidden",
+                api_visibility="private",
+            ).then(
+                respond, [pending, chat, history, *controls], listing, show_progress="hidden", api_visibility="private",
+            )
+        new_btn.click(new_chat, saved, listing, api_visibility="private", show_progress="hidden")
+        chat.clear(new_chat, saved, listing, api_visibility="private", show_progress="hidden")  # the chat's trash button
+        chat_list.input(pick_chat, [chat_list, saved], listing, api_visibility="private", show_progress="hidden")
+        delete_btn.click(delete_chat, saved, listing, api_visibility="private", show_progress="hidden")
+        export_btn.click(None, js=_EXPORT_JS)
+        open_go.click(open_article, open_request, [reader, reader_body], api_visibility="private", show_progress="hidden")
+        close_btn.click(lambda: gr.update(visible=False), None, reader, api_visibility="private", show_progress="hidden")
         views = [table, chosen, sources, status]
         files.upload(add_files, files, [files, *views], api_visibility="private")
         remove_btn.click(remove, chosen, views, api_visibility="private")
         app.load(article_views, None, views, api_visibility="private")
+        app.load(restore, saved, [chat, history, chat_list, export_md], api_visibility="private")
         gr.api(ask, api_name="ask")
     return app
+
+
+# the Markdown of the current conversation rides in a hidden element; the export button saves it
+_EXPORT_JS = """() => {
+  const source = document.querySelector('#qa-export-source pre');
+  const text = source ? source.textContent : '';
+  if (!text.trim()) return;
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([text], {type: 'text/markdown'}));
+  link.download = 'qa-bot-conversation.md';
+  document.body.appendChild(link); link.click(); link.remove();
+}"""
+
+
+def _export_html(saved: dict) -> str:
+    markdown = conversations.to_markdown(conversations.current(saved))
+    return f'<pre hidden>{escape(markdown)}</pre>'
+
+
+def _ask_in_background(bot: QABot, events: queue.Queue, question: str, history, when, options: dict) -> None:
+    """Runs one question, putting ("step", text) for each step, then ("answer", Answer) or ("error", text)."""
+    try:
+        answer = bot.ask(question, history=history, asked_on=when, on_progress=lambda step: events.put(("step", step)), **options)
+    except EmptyIndexError:
+        events.put(("error", EMPTY_INDEX))
+    except QABotError as exc:
+        events.put(("error", str(exc)))
+    except Exception:  # a bug or a dead store: logged here, one sentence in the chat
+        log.exception("answering in the chat failed")
+        events.put(("error", INTERNAL_ERROR))
+    else:
+        events.put(("answer", answer))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import secrets
 import socket
 import sys
 import threading
@@ -17,9 +18,33 @@ from qa_bot.web.auth import Credentials, api_guard
 from qa_bot.web.uploads import UploadFolder
 
 
-# system fonts: the default theme fonts come from a font CDN, which an offline machine cannot reach
 _SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "sans-serif"]
 _MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "monospace"]
+
+
+_PAGE_JS = (Path(__file__).with_name("page.js")).read_text(encoding="utf-8")
+
+
+def _theme(gr):
+    """Gradio's Soft theme with system fonts (the default ones come from a font CDN an offline
+    machine cannot reach) and labels dark enough for WCAG AA (4.5:1) on their tinted pills."""
+    return gr.themes.Soft(font=_SYSTEM_FONTS, font_mono=_MONO_FONTS).set(
+        block_title_text_color="*primary_700", block_label_text_color="*primary_700",
+    )
+
+
+def _browser_secret(index_dir: Path) -> str:
+    """The key the page's saved conversations are encrypted with, kept beside the index so they
+    stay readable after a restart (Gradio would pick a new one each time)."""
+    path = index_dir / ".web-secret"
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(24)
+        path.write_text(secret, encoding="utf-8")
+        path.chmod(0o600)
+        return secret
 
 
 def upload_folder(bot: QABot) -> UploadFolder:
@@ -102,13 +127,14 @@ def create_app(bot: QABot, auth: Credentials | None = None):
     app = FastAPI(title="qa-bot", docs_url=None, redoc_url=None, openapi_url=None)
     guard = [Depends(api_guard(auth))] if auth else []
     app.include_router(openai_router(bot, answerer_choices(bot)), dependencies=guard)
-    blocks = build_app(bot, uploads)
+    blocks = build_app(bot, uploads, browser_secret=_browser_secret(Path(bot.settings.index_dir)))
     app.add_middleware(
         UploadGuard, uploads=uploads, keep_seconds=bot.settings.upload_keep_seconds, open_to_network=auth is not None
     )
     mounted = gr.mount_gradio_app(
         app, blocks, path="/", max_file_size=uploads.max_bytes, allowed_paths=[], css=CSS,
-        theme=gr.themes.Soft(font=_SYSTEM_FONTS, font_mono=_MONO_FONTS), footer_links=["api"], show_error=True, ssr_mode=False,
+        theme=_theme(gr), footer_links=["api"], show_error=True, ssr_mode=False,
+        head=f"<script>{_PAGE_JS}</script>",
         auth=[(auth.user, auth.password)] if auth else None,
     )
     # Gradio checks that a file named in a request was uploaded (is in its upload folder) only

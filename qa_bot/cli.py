@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -77,15 +78,36 @@ def filters_from(args: argparse.Namespace):
     ) or None
 
 
+class _SlowSteps:
+    """Says on stderr when a step is slow to come back from (loading the language model, ~20 s),
+    and how long it took, so a terminal does not sit silent; other steps stay quiet."""
+
+    def __init__(self) -> None:
+        self.started: float | None = None
+
+    def __call__(self, step: str) -> None:
+        if step.startswith("Loading"):
+            self.started = time.monotonic()
+            print(step, file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.started is not None:
+            print(f"(loaded and answered in {time.monotonic() - self.started:.0f} s)", file=sys.stderr, flush=True)
+            self.started = None
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     bot = _bot(args)
+    steps = _SlowSteps()
     answer = bot.ask(
         args.question,
         asked_on=args.asked_on,
         top_k=args.top_k,
         filters=filters_from(args),
         answerer=args.answerer,
+        on_progress=steps,
     )
+    steps.done()
     _print_answer(answer, args.json)
     return 0
 
@@ -101,11 +123,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
             return 0
         if not question:
             return 0
+        steps = _SlowSteps()
         try:
-            answer = bot.ask(question, history=history, answerer=args.answerer)
+            answer = bot.ask(question, history=history, answerer=args.answerer, on_progress=steps)
         except QABotError as exc:
             print(exc, file=sys.stderr)
             continue
+        steps.done()
         _print_answer(answer, False)
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
 

@@ -65,6 +65,8 @@ class EmbeddingCache:
         self._db: sqlite3.Connection | None = None
         try:
             self._db = self._open(path)
+        except sqlite3.OperationalError as exc:  # a full disk, a locked or unwritable file: not damage
+            self._disable(exc)
         except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
             aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
             log.warning("the embedding cache %s is damaged (%s); moved it to %s and started a new one", path, exc, aside.name)
@@ -98,7 +100,10 @@ class EmbeddingCache:
     def _failed(self, exc: Exception) -> None:
         if not self._warned:
             self._warned = True
-            log.warning("the embedding cache %s failed (%s); going on without caching", self._path, exc)
+            # a full disk is said once, by whatever needed the space; a cache that cannot keep up
+            # with it is not news
+            level = logging.INFO if "full" in str(exc).lower() else logging.WARNING
+            log.log(level, "the embedding cache %s failed (%s); going on without caching", self._path, exc)
 
     def get_many(self, keys: Sequence[str], dtype: type = np.float32) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}

@@ -230,3 +230,166 @@ def test_an_unreadable_file_in_a_folder_is_skipped_and_the_rest_indexed(shared_d
         capture_output=True, text=True, cwd=ROOT, env=env, timeout=600,
     )
     assert_one_sentence(named, "secret.txt", "cannot be read")
+
+
+# ---- 6. Chroma dying mid-ingest; a corrupt embedding cache --------------------------------------
+
+
+def _news_corpus(path: Path, n: int = 150) -> Path:
+    """Real 2025 news articles of ordinary length (as the crash test uses): ~1,000 chunks."""
+    import gzip
+
+    from conftest import SHARED_EVAL
+
+    source = SHARED_EVAL / "realtimeqa" / "corpus.jsonl.gz"
+    if not source.exists():
+        pytest.skip("../shared/eval/realtimeqa is not present")
+    rows = []
+    with gzip.open(source, "rt", encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            if 150 <= len(row["text"].split()) <= 700:
+                rows.append(row)
+            if len(rows) == n:
+                break
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.mark.server
+def test_chroma_dying_mid_ingest_is_one_sentence(tmp_path):
+    import time
+
+    import chromadb
+    from test_server_mode import CHROMA, _heartbeat
+    from web_server import free_port
+
+    corpus = _news_corpus(tmp_path / "news.jsonl")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (tmp_path / "chroma.log").open("wb")
+    server = subprocess.Popen(
+        [str(CHROMA), "run", "--path", str(tmp_path / "db"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    ingest = None
+    try:
+        deadline = time.monotonic() + 60
+        while not _heartbeat(url):
+            assert server.poll() is None and time.monotonic() < deadline, "chroma run did not come up"
+            time.sleep(0.2)
+        env = {**os.environ, "QA_BOT_CHROMA_URL": url, "QA_BOT_COLLECTION": "dying"}
+        ingest = subprocess.Popen(
+            [*QA_BOT, "ingest", str(corpus)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        client = chromadb.HttpClient(host="127.0.0.1", port=port)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and ingest.poll() is None:  # until the first batch is in
+            try:
+                if client.get_collection("dying_articles").count() > 0:
+                    break
+            except Exception:  # the collection does not exist yet
+                pass
+            time.sleep(0.5)
+        assert ingest.poll() is None, "the ingest ended before the server could be stopped"
+        server.kill()
+        server.wait(timeout=30)
+        out, err = ingest.communicate(timeout=600)
+        result = subprocess.CompletedProcess(ingest.args, ingest.returncode, out, err)
+        assert_one_sentence(result, url, "stopped answering", "run the ingest again")
+    finally:
+        if ingest and ingest.poll() is None:
+            ingest.kill()
+            ingest.wait()
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def test_a_corrupt_embedding_cache_is_moved_aside_not_a_traceback(seed_copy, tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "embeddings.sqlite").write_bytes(b"this is not a database\n" * 500)
+    env = {**os.environ, "QA_BOT_CACHE_DIR": str(cache)}
+    story = write(tmp_path / "harbour.txt", "Harbour reopens\nThe harbour of Vellmar reopened on Monday after the storm.")
+    result = run("ingest", str(story), "--index", str(seed_copy), env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr and "1 added" in result.stdout
+    assert "embedding cache" in result.stderr and "damaged" in result.stderr
+    assert [p.name for p in cache.glob("embeddings.sqlite.corrupt-*")], list(cache.iterdir())
+    asked = run("ask", "When are the next talks?", "--asked-on", SEED_ASKED_ON, "--index", str(seed_copy), env=env)
+    assert asked.returncode == 0 and "February 1" in asked.stdout, asked.stderr[-3000:]
+
+
+# ---- 7. a full disk ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 40 MB file system (tmpfs) holding the index and the embedding cache."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", str(mount)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()}); the full-disk case needs one")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(disk: Path, leave_bytes: int) -> Path:
+    """Writes a filler file until only about `leave_bytes` are free."""
+    import shutil
+
+    filler = disk / f"filler-{len(list(disk.glob('filler-*')))}"
+    free = shutil.disk_usage(disk).free - leave_bytes
+    with filler.open("wb") as f:
+        chunk = b"\0" * 65536
+        try:
+            while free > 0:
+                f.write(chunk[: min(len(chunk), free)])
+                free -= len(chunk)
+        except OSError:
+            pass
+    return filler
+
+
+def test_a_full_disk_is_one_sentence_asking_still_works_and_a_rerun_converges(seed_index, small_disk, tmp_path):
+    import shutil
+
+    from qa_bot import QABot
+
+    index = small_disk / "index"
+    shutil.copytree(seed_index, index)
+    env = {**os.environ, "QA_BOT_CACHE_DIR": str(small_disk / "cache")}
+    ask = ["ask", "When are the next talks?", "--asked-on", SEED_ASKED_ON, "--index", str(index)]
+    assert run(*ask, env=env).returncode == 0  # the cache (and the ONNX twin, if it fits) made with room
+    story = write(tmp_path / "in" / "big.txt", "Harbour news\n" + ". ".join(unpunctuated(15, i).capitalize() for i in range(2500)) + ".")
+
+    # the disk fills up in the middle of the ingest
+    filler = _fill(small_disk, leave_bytes=2_000_000)
+    result = run("ingest", str(story), "--index", str(index), env=env)
+    line = assert_one_sentence(result, "No space left on", str(small_disk), "MB needed")
+    assert "(tmpfs)" in line
+
+    # the disk is now full to the last byte: questions are still answered from what was indexed
+    more = _fill(small_disk, leave_bytes=0)
+    asked = run(*ask, env=env)
+    assert asked.returncode == 0 and "February 1" in asked.stdout, asked.stderr[-3000:]
+    assert "Traceback" not in asked.stderr
+    refused = run("ingest", str(story), "--index", str(index), env=env)
+    assert_one_sentence(refused, "No space left on", "MB needed")
+
+    # space freed: the same ingest converges, and the seed article is as it was
+    filler.unlink()
+    more.unlink()
+    again = run("ingest", str(story), "--index", str(index), env=env)
+    assert again.returncode == 0 and "1 added" in again.stdout, again.stderr[-3000:]
+    bot = QABot(index_dir=index)
+    records = {r.doc_id: r for r in bot.articles()}
+    assert set(records) == {"000_c9922a98c24bf2ee", "big"}
+    chunk_ids = [c.chunk_id for c in bot.store.iter_chunks()]
+    assert len(chunk_ids) == len(set(chunk_ids)) == sum(r.n_chunks for r in records.values())
+    assert "February 1" in bot.ask("When are the next talks?", asked_on=SEED_ASKED_ON).text

@@ -194,7 +194,8 @@ def _open_copy(index_dir: Path):
         raise DiskFullError(no_space_sentence(index_dir))
     copy = Path(room) / "index"
     shutil.copytree(index_dir, copy, ignore=shutil.ignore_patterns("*.pkl", "*.tmp", "uploads"))
-    log.warning(
+    # info, not a warning: an ingest says the full disk in its one sentence, and a question is answered
+    log.info(
         "the disk holding %s is full: answering from a copy in %s; nothing can be added until space is freed",
         index_dir, room,
     )

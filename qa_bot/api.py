@@ -50,7 +50,9 @@ class QABot:
         self.embedder = Embedder(s.embed_model, s.precision, s.embed_batch_size, s.cache_dir)
         self.retriever = HybridRetriever(self.store, self.embedder, s.top_k, s.candidates, s.rrf_k)
         self.store.check_embedding_model(self.embedder.model_id)
-        self._indexer = Indexer(self.store, self.embedder, s.chunk_words)
+        self._indexer = Indexer(
+            self.store, self.embedder, s.chunk_words, s.max_chunk_words, s.max_chunk_chars, s.ingest_batch_chunks
+        )
         self._answerers: dict[AnswererKind, Answerer] = {
             AnswererKind.EXTRACTIVE: ExtractiveAnswerer(s.min_evidence)
         }

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +15,8 @@ import numpy as np
 
 from qa_bot.encoders import OnnxEncoder, TorchEncoder, onnx_ready
 from qa_bot.settings import Precision
+
+log = logging.getLogger(__name__)
 
 Span = tuple[int, int]  # character offsets into a text
 # in-context sentence vectors outnumber passage vectors ~5 to 1; half precision halves the cache
@@ -48,33 +52,89 @@ def resolve_precision(precision: Precision) -> Precision:
 
 
 class EmbeddingCache:
-    """Vectors keyed by (model, precision, text) hash in one SQLite file, shared by every index."""
+    """Vectors keyed by (model, precision, text) hash in one SQLite file, shared by every index.
+
+    Only a cache: a damaged file is moved aside (and a fresh one started), and a read or write that
+    fails (a full disk, a locked or broken file) is logged once and skipped, never an error of
+    the ingest or question that needed it."""
 
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB)")
+        self._path = path
         self._lock = threading.Lock()
+        self._warned = False
+        self._db: sqlite3.Connection | None = None
+        try:
+            self._db = self._open(path)
+        except sqlite3.OperationalError as exc:  # a full disk, a locked or unwritable file: not damage
+            self._disable(exc)
+        except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
+            aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+            log.warning("the embedding cache %s is damaged (%s); moved it to %s and started a new one", path, exc, aside.name)
+            try:
+                for suffix in ("", "-wal", "-shm"):
+                    if Path(f"{path}{suffix}").exists():
+                        os.replace(f"{path}{suffix}", f"{aside}{suffix}")
+                self._db = self._open(path)
+            except (OSError, sqlite3.Error) as again:
+                self._disable(again)
+        except (OSError, sqlite3.Error) as exc:  # unwritable folder, full disk
+            self._disable(exc)
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB)")
+            db.execute("SELECT key FROM vectors LIMIT 1").fetchall()
+        except sqlite3.Error:
+            db.close()
+            raise
+        return db
+
+    def _disable(self, exc: Exception) -> None:
+        log.warning("the embedding cache %s cannot be used (%s); going on without it", self._path, exc)
+        self._db = None
+
+    def _failed(self, exc: Exception) -> None:
+        if not self._warned:
+            self._warned = True
+            # a full disk is said once, by whatever needed the space; a cache that cannot keep up
+            # with it is not news
+            level = logging.INFO if "full" in str(exc).lower() else logging.WARNING
+            log.log(level, "the embedding cache %s failed (%s); going on without caching", self._path, exc)
 
     def get_many(self, keys: Sequence[str], dtype: type = np.float32) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
+        if self._db is None:
+            return found
         with self._lock:
-            for i in range(0, len(keys), 500):
-                batch = list(keys[i : i + 500])
-                marks = ",".join("?" * len(batch))
-                rows = self._db.execute(
-                    f"SELECT key, vec FROM vectors WHERE key IN ({marks})", batch
-                ).fetchall()
-                found.update((k, np.frombuffer(v, dtype=dtype).astype(np.float32)) for k, v in rows)
+            try:
+                for i in range(0, len(keys), 500):
+                    batch = list(keys[i : i + 500])
+                    marks = ",".join("?" * len(batch))
+                    rows = self._db.execute(
+                        f"SELECT key, vec FROM vectors WHERE key IN ({marks})", batch
+                    ).fetchall()
+                    found.update((k, np.frombuffer(v, dtype=dtype).astype(np.float32)) for k, v in rows)
+            except sqlite3.Error as exc:
+                self._failed(exc)
+                return {}
         return found
 
     def put_many(self, items: dict[str, np.ndarray], dtype: type = np.float32) -> None:
-        with self._lock, self._db:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO vectors (key, vec) VALUES (?, ?)",
-                [(k, v.astype(dtype).tobytes()) for k, v in items.items()],
-            )
+        if self._db is None:
+            return
+        with self._lock:
+            try:
+                with self._db:
+                    self._db.executemany(
+                        "INSERT OR REPLACE INTO vectors (key, vec) VALUES (?, ?)",
+                        [(k, v.astype(dtype).tobytes()) for k, v in items.items()],
+                    )
+            except sqlite3.Error as exc:  # "database or disk is full": the vectors are still returned
+                self._failed(exc)
 
 
 class Embedder:

@@ -85,19 +85,22 @@ class TorchEncoder:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(f".{os.getpid()}.partial")
         module = LastHidden().eval()
-        with torch.inference_mode(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tracer notes on shape checks; the test compares outputs
-            torch.onnx.export(
-                module,
-                (example["input_ids"], example["attention_mask"], example["token_type_ids"]),
-                str(partial),
-                input_names=["input_ids", "attention_mask", "token_type_ids"],
-                output_names=["last_hidden_state"],
-                dynamic_axes={name: {0: "texts", 1: "tokens"} for name in axes},
-                opset_version=17,
-                dynamo=False,
-            )
-        partial.replace(path)
+        try:
+            with torch.inference_mode(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # tracer notes on shape checks; the test compares outputs
+                torch.onnx.export(
+                    module,
+                    (example["input_ids"], example["attention_mask"], example["token_type_ids"]),
+                    str(partial),
+                    input_names=["input_ids", "attention_mask", "token_type_ids"],
+                    output_names=["last_hidden_state"],
+                    dynamic_axes={name: {0: "texts", 1: "tokens"} for name in axes},
+                    opset_version=17,
+                    dynamo=False,
+                )
+            partial.replace(path)
+        finally:  # a failed export (a full disk) must not leave a half-written file taking the space
+            partial.unlink(missing_ok=True)
 
 
 class OnnxEncoder:

@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     embed_batch_size: int = 64
 
     chunk_words: int = 90  # a passage is whole sentences up to about this many words
+    # the hard ceiling of a passage, whatever the punctuation: a run of text longer than this
+    # without a sentence end is cut at word boundaries (a longer "word" inside it) into pieces of
+    # `chunk_words`, so no passage, and no sentence an answer quotes from one, is bigger
+    max_chunk_words: int = 150
+    max_chunk_chars: int = 2000
+    # text with more control characters than this share is refused as binary (random bytes ~12%)
+    max_control_share: float = 0.05
+    ingest_batch_chunks: int = 512  # chunks embedded and written together; bounds ingest memory
     top_k: int = 5
     candidates: int = 30  # depth of each retriever before fusion
     rrf_k: int = 60
@@ -87,6 +95,7 @@ class Settings(BaseSettings):
         "top_k", "candidates", "chunk_words", "embed_batch_size", "rrf_k",
         "max_question_chars", "max_history_turns", "max_history_chars", "max_top_k",
         "upload_max_mb", "upload_quota_mb", "upload_keep_seconds",
+        "max_chunk_words", "max_chunk_chars", "ingest_batch_chunks",
     )
     @classmethod
     def _positive(cls, value: float, info) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 
 # Words that end with a period without ending a sentence ("Gov. Gladkov", "Feb. 1", "U.S. forces").
 _ABBREVIATIONS = {
@@ -57,3 +58,48 @@ def _append(text: str, spans: list[tuple[int, int]], start: int, end: int) -> No
         end -= 1
     if end > start:
         spans.append((start, end))
+
+
+_WORD = re.compile(r"\S+")
+
+
+def bounded_spans(
+    text: str, spans: Iterable[tuple[int, int]], max_words: int, max_chars: int, piece_words: int
+) -> Iterator[tuple[int, int]]:
+    """The spans, with any longer than `max_words` words or `max_chars` characters cut into pieces.
+
+    Punctuation is not something an article owes us: a 5 MB line without a full stop is one
+    "sentence". Pieces end at word boundaries and hold at most `piece_words` words and `max_chars`
+    characters; a single "word" longer than `max_chars` is cut inside. Offsets stay those of `text`.
+    """
+    for start, end in spans:
+        if end - start <= max_chars and _fewer_words_than(text, start, end, max_words + 1):
+            yield start, end
+        else:
+            yield from _pieces(text, start, end, min(piece_words, max_words), max_chars)
+
+
+def _fewer_words_than(text: str, start: int, end: int, limit: int) -> bool:
+    for n, _ in enumerate(_WORD.finditer(text, start, end), 1):
+        if n >= limit:
+            return False
+    return True
+
+
+def _pieces(text: str, start: int, end: int, words: int, chars: int) -> Iterator[tuple[int, int]]:
+    piece_start = piece_end = -1
+    n = 0
+    for match in _WORD.finditer(text, start, end):
+        word_start, word_end = match.span()
+        if piece_start >= 0 and (n == words or word_end - piece_start > chars):
+            yield piece_start, piece_end
+            piece_start, n = -1, 0
+        while word_end - word_start > chars:  # one "word" bigger than a piece
+            yield word_start, word_start + chars
+            word_start += chars
+        if piece_start < 0:
+            piece_start = word_start
+        piece_end = word_end
+        n += 1
+    if piece_start >= 0:
+        yield piece_start, piece_end

@@ -4,8 +4,11 @@ of its chunks are in."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
+import os
+import shutil
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -19,6 +22,7 @@ from qa_bot.errors import EmptyIndexError, StoreError
 from qa_bot.types import Article, Chunk, ScoredChunk
 
 logging.getLogger("chromadb.telemetry").setLevel(logging.CRITICAL)
+log = logging.getLogger(__name__)
 
 _PAGE = 2000  # rows per Chroma get(); bounded memory when scanning a large collection
 _WRITE_BATCH = 2000
@@ -37,6 +41,19 @@ class ArticleRecord:
     content_hash: str
     n_chunks: int
     chunking: str = ""  # how its chunks were cut: re-cut when the setting changes
+
+
+@dataclass(frozen=True)
+class ArticlePart:
+    """Some consecutive chunks of one article and their vectors: the unit a write batch holds, so
+    an article of any size is written in bounded pieces."""
+
+    article: Article
+    chunks: Sequence[Chunk]
+    vectors: np.ndarray
+    first: bool  # replaces what the index held for the article
+    last: bool  # registers it: it is "done" only now
+    n_chunks: int  # the article's chunks in all
 
 
 @dataclass(frozen=True)
@@ -149,10 +166,89 @@ def make_client(index_dir: Path, chroma_url: str | None):
         index_dir.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(index_dir), settings=settings)
     except Exception as exc:  # a damaged sqlite file or folder surfaces as many different errors
+        if disk_full(exc):
+            raise DiskFullError(no_space_sentence(index_dir)) from None
         raise StoreError(
             f"The index at {index_dir} cannot be opened ({type(exc).__name__}); "
             "move it aside and ingest again."
         ) from None
+
+
+def _open_copy(index_dir: Path):
+    """A client on a copy of the index in RAM (or another disk with room), removed at exit."""
+    import tempfile
+    import weakref
+
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    size = sum(p.stat().st_size for p in index_dir.rglob("*") if p.is_file())
+    for base in ("/dev/shm", None):
+        if base and not os.access(base, os.W_OK):
+            continue
+        room = tempfile.mkdtemp(prefix="qa-bot-readonly-", dir=base)
+        if shutil.disk_usage(room).free > 2 * size + 10_000_000:
+            break
+        shutil.rmtree(room, ignore_errors=True)
+    else:
+        raise DiskFullError(no_space_sentence(index_dir))
+    copy = Path(room) / "index"
+    shutil.copytree(index_dir, copy, ignore=shutil.ignore_patterns("*.pkl", "*.tmp", "uploads"))
+    # info, not a warning: an ingest says the full disk in its one sentence, and a question is answered
+    log.info(
+        "the disk holding %s is full: answering from a copy in %s; nothing can be added until space is freed",
+        index_dir, room,
+    )
+    client = chromadb.PersistentClient(path=str(copy), settings=ChromaSettings(anonymized_telemetry=False))
+    weakref.finalize(client, shutil.rmtree, room, True)
+    return client
+
+
+class DiskFullError(StoreError):
+    """The disk holding the index (or the server's) has no space left."""
+
+
+def disk_full(exc: BaseException | None) -> bool:
+    """Whether an error, or one it was raised from, means "no space left": Chroma reports it as
+    SQLite's "database or disk is full", the OS as ENOSPC, a server in its message."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return True
+        text = str(exc).lower()
+        if "disk is full" in text or "no space left" in text:
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def device_of(path: Path) -> str:
+    """The mount point holding `path`, and its file system, as `df` would name it."""
+    path = path.resolve()
+    best, kind = "/", ""
+    try:
+        for line in Path("/proc/mounts").read_text().splitlines():
+            parts = line.split()
+            if len(parts) > 2 and (path == Path(parts[1]) or Path(parts[1]) in path.parents):
+                if len(parts[1]) >= len(best):
+                    best, kind = parts[1], parts[2]
+    except OSError:
+        pass
+    return f"{best} ({kind})" if kind else best
+
+
+def no_space_sentence(index_dir: Path, needed_bytes: int | None = None) -> str:
+    where = device_of(index_dir)
+    try:
+        free = shutil.disk_usage(index_dir if index_dir.exists() else index_dir.parent).free
+    except OSError:
+        free = 0
+    need = f"about {max(needed_bytes, 1_000_000) / 1e6:,.0f} MB needed" if needed_bytes else "some space needed"
+    return (
+        f"No space left on {where}, which holds the index at {index_dir}: {need}, "
+        f"{free / 1e6:,.1f} MB free; free some space and ingest again (what was indexed before is kept)."
+    )
 
 
 class ChromaStore:
@@ -170,7 +266,16 @@ class ChromaStore:
         self._cache_dir = Path(cache_dir) if cache_dir else None
         self._chroma_url = chroma_url
         self._collection = collection
-        self._client = make_client(index_dir, chroma_url)
+        self.read_only = ""  # why nothing can be written, when the index is read from a copy
+        try:
+            self._client = make_client(index_dir, chroma_url)
+        except DiskFullError as exc:
+            if chroma_url or not (Path(index_dir) / "chroma.sqlite3").is_file():
+                raise
+            # Chroma writes when it opens an index, so a full disk would stop questions too: they
+            # are answered from a copy on another disk (RAM), and writes say why they cannot be
+            self._client = _open_copy(Path(index_dir))
+            self.read_only = str(exc)
         try:
             self._chunks = self._client.get_or_create_collection(
                 f"{collection}_chunks",
@@ -313,12 +418,48 @@ class ChromaStore:
             self._articles.modify(metadata={**(self._articles.metadata or {}), "embed_model": model_id})
 
     def write_articles(self, items: Sequence[tuple[Article, list[Chunk], np.ndarray]], chunking: str = "") -> int:
-        """Replaces these articles. Registry entries go first and come back last, so a crash in
-        between leaves them unregistered and the next ingest redoes them from scratch."""
+        """Replaces these articles whole (each article's chunks all in this one call)."""
+        return self.write_parts(
+            [ArticlePart(article, chunks, vectors, True, True, len(chunks)) for article, chunks, vectors in items],
+            chunking,
+        )
+
+    def explain(self, exc: BaseException, needed_bytes: int | None = None) -> StoreError | None:
+        """The sentence for a failure met while writing, when it is one we recognise."""
+        if disk_full(exc):
+            if self._chroma_url:
+                return DiskFullError(
+                    f"The Chroma server at {self._chroma_url} has no space left on its disk; free some space "
+                    "there and ingest again (what was indexed before is kept)."
+                )
+            return DiskFullError(no_space_sentence(self._index_dir, needed_bytes))
+        if self._chroma_url and not self._alive():
+            return StoreError(
+                f"The Chroma server at {self._chroma_url} stopped answering during the ingest "
+                f"({type(exc).__name__}); articles finished before are kept, run the ingest again once it is back."
+            )
+        return None
+
+    def _alive(self) -> bool:
+        try:
+            self._client.heartbeat()
+            return True
+        except Exception:  # chromadb raises several unrelated types for a dead server
+            return False
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise DiskFullError(self.read_only)
+
+    def write_parts(self, parts: Sequence["ArticlePart"], chunking: str = "") -> int:
+        """Writes one batch of article parts. An article's first part deletes its registry entry and
+        old chunks, its last part registers it: whatever happens in between (a kill, a full disk,
+        a batch that fails), it stays unregistered and the next ingest redoes it from scratch,
+        while articles registered before stay done. A big article is written in many calls."""
         from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
-        doc_ids = [article.doc_id for article, _, _ in items]
-        self.delete_articles(doc_ids, bump=False)
+        self._check_writable()
+        self.delete_articles([p.article.doc_id for p in parts if p.first], bump=False)
         nodes = [
             TextNode(
                 id_=chunk.chunk_id,
@@ -328,35 +469,38 @@ class ChromaStore:
                 # llama-index writes the source node's id as `doc_id`/`document_id` metadata
                 relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=chunk.doc_id)},
             )
-            for _, chunks, vectors in items
-            for chunk, vector in zip(chunks, vectors)
+            for part in parts
+            for chunk, vector in zip(part.chunks, part.vectors)
         ]
         for i in range(0, len(nodes), _WRITE_BATCH):
             self.vectors.add(nodes[i : i + _WRITE_BATCH])
-        self._articles.add(
-            ids=doc_ids,
-            embeddings=[[1.0]] * len(items),  # the registry is looked up by id, never by vector
-            documents=[article.text for article, _, _ in items],
-            metadatas=[
-                {
-                    "title": article.title,
-                    "source": article.source,
-                    "url": article.url,
-                    "published": article.published.isoformat() if article.published else "",
-                    "path": article.path,
-                    "content_hash": article.content_hash,
-                    "n_chunks": len(chunks),
-                    "chunking": chunking,
-                }
-                for article, chunks, _ in items
-            ],
-        )
+        done = [p for p in parts if p.last]
+        if done:
+            self._articles.add(
+                ids=[p.article.doc_id for p in done],
+                embeddings=[[1.0]] * len(done),  # the registry is looked up by id, never by vector
+                documents=[p.article.text for p in done],
+                metadatas=[
+                    {
+                        "title": p.article.title,
+                        "source": p.article.source,
+                        "url": p.article.url,
+                        "published": p.article.published.isoformat() if p.article.published else "",
+                        "path": p.article.path,
+                        "content_hash": p.article.content_hash,
+                        "n_chunks": p.n_chunks,
+                        "chunking": chunking,
+                    }
+                    for p in done
+                ],
+            )
         self._bump()
         return len(nodes)
 
     def delete_articles(self, doc_ids: Sequence[str], bump: bool = True) -> None:
         if not doc_ids:
             return
+        self._check_writable()
         for i in range(0, len(doc_ids), 500):
             batch = list(doc_ids[i : i + 500])
             self._articles.delete(ids=batch)

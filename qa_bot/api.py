@@ -17,7 +17,9 @@ from qa_bot.chat import condense
 from qa_bot.chat.history import bounded_history
 from qa_bot.embed import Embedder
 from qa_bot.errors import EmptyIndexError, InputError
+from qa_bot.ingest.fetch import Fetcher, is_url
 from qa_bot.ingest.indexer import Indexer, Progress
+from qa_bot.ingest.web import WebSources
 from qa_bot.retrieve import HybridRetriever
 from qa_bot.settings import AnswererKind, Settings
 from qa_bot.store import ArticleRecord, ChromaStore, Filters
@@ -50,8 +52,10 @@ class QABot:
         self.embedder = Embedder(s.embed_model, s.precision, s.embed_batch_size, s.cache_dir)
         self.retriever = HybridRetriever(self.store, self.embedder, s.top_k, s.candidates, s.rrf_k)
         self.store.check_embedding_model(self.embedder.model_id)
+        fetcher = Fetcher(s.fetch_timeout, int(s.fetch_max_mb * 2**20), s.fetch_max_redirects, s.fetch_host_delay)
         self._indexer = Indexer(
-            self.store, self.embedder, s.chunk_words, s.max_chunk_words, s.max_chunk_chars, s.ingest_batch_chunks
+            self.store, self.embedder, s.chunk_words, s.max_chunk_words, s.max_chunk_chars, s.ingest_batch_chunks,
+            web=WebSources(fetcher),
         )
         self._answerers: dict[AnswererKind, Answerer] = {
             AnswererKind.EXTRACTIVE: ExtractiveAnswerer(s.min_evidence)
@@ -68,7 +72,7 @@ class QABot:
         if not paths:
             raise InputError("Give at least one file or folder to ingest.")
         with self._lock:
-            report = self._indexer.ingest([Path(p) for p in paths], sync=sync, progress=progress)
+            report = self._indexer.ingest([p if is_url(p) else Path(p) for p in paths], sync=sync, progress=progress)
             self._make_onnx_twin()
             return report
 

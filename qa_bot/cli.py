@@ -44,15 +44,31 @@ def _progress_bar(enabled: bool):
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     bot = _bot(args)
-    progress, close = _progress_bar(sys.stderr.isatty())
+    while True:
+        progress, close = _progress_bar(sys.stderr.isatty())
+        try:
+            report = bot.ingest(args.paths, sync=args.sync, progress=progress)
+        finally:
+            close()
+        for reason in report.skipped:
+            print(f"skipped: {reason}", file=sys.stderr)
+        print(report.summary(), flush=True)
+        if not args.follow:
+            return 0
+        time.sleep(args.every)  # Ctrl-C ends the polling; what was indexed is kept
+
+
+def _duration(value: str) -> float:
+    """'30s', '15m', '2h' or plain seconds."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    text = value.strip().lower()
     try:
-        report = bot.ingest(args.paths, sync=args.sync, progress=progress)
-    finally:
-        close()
-    for reason in report.skipped:
-        print(f"skipped: {reason}", file=sys.stderr)
-    print(report.summary())
-    return 0
+        seconds = float(text[:-1]) * units[text[-1]] if text and text[-1] in units else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a duration like 30s, 15m or 2h, got '{value}'") from None
+    if seconds < 1:
+        raise argparse.ArgumentTypeError(f"the polling interval must be at least 1 second, got '{value}'")
+    return seconds
 
 
 def _print_answer(answer, as_json: bool) -> None:
@@ -186,9 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="qa-bot", description="Cited answers from your news articles.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("ingest", help="index files or folders (.txt .md .html .jsonl)")
-    p.add_argument("paths", nargs="+", type=Path)
+    p = sub.add_parser(
+        "ingest", help="index files, folders, article URLs or RSS/Atom feeds (.txt .md .html .jsonl .pdf .docx .opml .urls)"
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH_OR_URL")
     p.add_argument("--sync", action="store_true", help="also remove indexed articles whose files are gone")
+    p.add_argument("--follow", action="store_true", help="keep polling the given feeds and pages for new articles")
+    p.add_argument("--every", type=_duration, default=900.0, metavar="DURATION", help="with --follow: how often (default 15m)")
     _store_options(p)
     p.set_defaults(func=cmd_ingest)
 

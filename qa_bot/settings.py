@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     max_history_chars: int = 8000
     max_top_k: int = 50
 
+    # fetching articles and feeds from the web
+    fetch_timeout: float = 20.0  # seconds per request
+    fetch_max_mb: float = 20.0  # per page, PDF or feed
+    fetch_max_redirects: int = 5
+    fetch_host_delay: float = 1.0  # seconds between two requests to one host
+
     # articles added from the web page
     upload_max_mb: float = 5.0  # per file
     upload_quota_mb: float = 200.0  # all uploads of an index together
@@ -94,7 +100,7 @@ class Settings(BaseSettings):
     @field_validator(
         "top_k", "candidates", "chunk_words", "embed_batch_size", "rrf_k",
         "max_question_chars", "max_history_turns", "max_history_chars", "max_top_k",
-        "upload_max_mb", "upload_quota_mb", "upload_keep_seconds",
+        "upload_max_mb", "upload_quota_mb", "upload_keep_seconds", "fetch_timeout", "fetch_max_mb",
         "max_chunk_words", "max_chunk_chars", "ingest_batch_chunks",
     )
     @classmethod

@@ -18,6 +18,7 @@ class Article:
     published: date | None = None
     path: str = ""  # where it was loaded from; `--sync` uses it to notice deletions
     content_hash: str = ""
+    pages: tuple[int, ...] = ()  # where each page starts in `text` (PDFs); passages never cross one
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Chunk:
     source: str = ""
     published: date | None = None
     dates: tuple[date, ...] = ()  # dates mentioned in the passage, resolved at ingest
+    page: int | None = None  # the page of a paged document (PDF) the passage is on
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Citation:
     passage_start: int = 0  # the passage's own offsets into the article text
     source: str = ""
     published: date | None = None
+    page: int | None = None  # of a PDF: the page the cited sentence is on
 
     @property
     def sentence(self) -> str:
@@ -75,6 +78,7 @@ class Citation:
             "sentence": self.sentence,
             "source": self.source,
             "published": self.published.isoformat() if self.published else None,
+            "page": self.page,
         }
 
 

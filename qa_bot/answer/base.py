@@ -46,4 +46,5 @@ def cite(n: int, evidence: Evidence) -> Citation:
         passage_start=chunk.start,
         source=chunk.source,
         published=chunk.published,
+        page=chunk.page,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from collections.abc import Iterator
 
 from qa_bot.ingest.dates import find_dates
@@ -39,7 +41,8 @@ def iter_chunks(
     index = 0
     for start, end in bounded_spans(text, sentence_spans(text), max_words, max_chars, budget):
         n = len(text[start:end].split())
-        if current and (words + n > budget or end - current[0][0] > max_chars):
+        new_page = bool(article.pages) and bisect_right(article.pages, start) != bisect_right(article.pages, current[0][0]) if current else False
+        if current and (words + n > budget or end - current[0][0] > max_chars or new_page):
             yield _chunk(article, index, current[0][0], current[-1][1])
             index += 1
             current, words = [], 0
@@ -61,6 +64,7 @@ def _chunk(article: Article, index: int, start: int, end: int) -> Chunk:
         source=article.source,
         published=article.published,
         dates=tuple(find_dates(text, article.published)),
+        page=bisect_right(article.pages, start) if article.pages else None,
     )
 
 

@@ -13,7 +13,9 @@ from pathlib import Path
 from qa_bot.embed import Embedder
 from qa_bot.errors import InputError, QABotError, StoreError
 from qa_bot.ingest.chunking import chunk_article, indexed_sentence_spans, indexed_text
+from qa_bot.ingest.fetch import is_url
 from qa_bot.ingest.loaders import check_jsonl, check_paths, iter_files, load_file, load_jsonl, suffix_of
+from qa_bot.ingest.web import LIST_SUFFIXES, WebSources, read_source_list
 from qa_bot.settings import Settings
 from qa_bot.store.chroma import ArticlePart, ChromaStore
 from qa_bot.types import Article, Chunk, IngestReport
@@ -32,8 +34,10 @@ class Indexer:
         max_chunk_words: int | None = None,
         max_chunk_chars: int | None = None,
         batch_chunks: int | None = None,
+        web: WebSources | None = None,
     ):
         defaults = Settings.model_fields
+        self.web = web or WebSources()  # kept across polls: it remembers feeds' ETag/Last-Modified
         self.store = store
         self.embedder = embedder
         self.chunk_words = chunk_words
@@ -45,15 +49,21 @@ class Indexer:
         self.chunking = f"sentences-{chunk_words}w-max{self.max_words}w{self.max_chars}c"
         self._writing: Future | None = None  # the previous batch's Chroma write, overlapping this encode
 
-    def ingest(self, paths: Sequence[Path], sync: bool = False, progress: Progress | None = None) -> IngestReport:
-        """Indexes every article under `paths`; with `sync`, drops indexed articles whose file is gone."""
-        roots = check_paths([Path(p) for p in paths])
+    def ingest(self, paths: Sequence[Path | str], sync: bool = False, progress: Progress | None = None) -> IngestReport:
+        """Indexes every article under `paths` (files, folders, article or feed URLs, and `.opml` /
+        `.urls` lists of them); with `sync`, drops indexed articles whose file is gone."""
+        urls = [str(p) for p in paths if is_url(p)]
+        files = [Path(p) for p in paths if not is_url(p)]
+        for listed in [p for p in files if p.suffix.lower() in LIST_SUFFIXES and p.is_file()]:
+            urls += read_source_list(listed)
+            files.remove(listed)
+        roots = check_paths(files)
         report = IngestReport()
         needed = _index_bytes_for(roots)
         if self.store.read_only:  # the disk is full: say so before any work
             raise self.store.explain(OSError(errno.ENOSPC, "no space left"), needed) or StoreError(self.store.read_only)
         try:
-            self._ingest(roots, sync, progress, report)
+            self._ingest(roots, urls, sync, progress, report)
         except QABotError:
             raise
         except Exception as exc:  # only failures the store recognises become a sentence
@@ -63,13 +73,15 @@ class Indexer:
             raise explained from None
         return report
 
-    def _ingest(self, roots: Sequence[Path], sync: bool, progress: Progress | None, report: IngestReport) -> None:
+    def _ingest(
+        self, roots: Sequence[Path], urls: Sequence[str], sync: bool, progress: Progress | None, report: IngestReport
+    ) -> None:
         seen: set[str] = set()
         pending: list[tuple[Article, list[Chunk]]] = []
         pending_chunks = 0
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-write") as writer:
             try:
-                for count, article in enumerate(self._articles(roots, report), 1):
+                for count, article in enumerate(self._articles(roots, urls, report), 1):
                     if article.doc_id in seen:
                         article = _rename(article)
                     seen.add(article.doc_id)
@@ -94,7 +106,14 @@ class Indexer:
     def _chunks(self, article: Article) -> list[Chunk]:
         return chunk_article(article, self.chunk_words, self.max_words, self.max_chars)
 
-    def _articles(self, roots: Sequence[Path], report: IngestReport) -> Iterator[Article]:
+    def _articles(self, roots: Sequence[Path], urls: Sequence[str], report: IngestReport) -> Iterator[Article]:
+        yield from self._file_articles(roots, report)
+        if urls:
+            known = {record.url for record in self.store.articles() if record.url}
+            for url in urls:  # an address named on purpose must answer; a feed's entry may fail
+                yield from self.web.articles(url, known, report.skipped.append)
+
+    def _file_articles(self, roots: Sequence[Path], report: IngestReport) -> Iterator[Article]:
         for path in iter_files(roots):
             try:
                 if suffix_of(path) in {".jsonl", ".jsonl.gz"}:

@@ -13,12 +13,13 @@ from datetime import date, datetime
 from pathlib import Path
 
 from qa_bot.errors import InputError
+from qa_bot.ingest.documents import DOCX_SUFFIXES, PDF_SUFFIXES, read_docx, read_pdf
 from qa_bot.settings import Settings
 from qa_bot.types import Article
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 CORPUS_SUFFIXES = {".jsonl", ".jsonl.gz"}
-SUPPORTED = sorted(TEXT_SUFFIXES | CORPUS_SUFFIXES)
+SUPPORTED = sorted(TEXT_SUFFIXES | CORPUS_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES)
 _TITLE_MAX = 120
 
 
@@ -40,6 +41,7 @@ def make_article(
     url: str = "",
     published: date | None = None,
     path: str = "",
+    pages: tuple[int, ...] = (),
 ) -> Article:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     title = title.strip() or title_from_text(text)
@@ -52,6 +54,7 @@ def make_article(
         published=published,
         path=path,
         content_hash=content_hash(title, text, published, source, url),
+        pages=pages,
     )
 
 
@@ -348,7 +351,19 @@ def load_file(path: Path, doc_id: str) -> Article:
         raise InputError(f"{path} is empty.")
     if suffix_of(path) in {".html", ".htm"}:
         return load_html(path, doc_id)
+    if suffix_of(path) in PDF_SUFFIXES | DOCX_SUFFIXES:
+        return load_document(path, doc_id)
     return load_text(path, doc_id)
+
+
+def load_document(path: Path, doc_id: str) -> Article:
+    """A PDF (its pages kept) or a Word document."""
+    read = read_pdf if suffix_of(path) in PDF_SUFFIXES else read_docx
+    doc = read(read_bytes(path), str(path))
+    return make_article(
+        doc_id, doc.text, title=doc.title, source=doc.author, published=doc.published,
+        path=str(path.resolve()), pages=doc.pages,
+    )
 
 
 def _split_front_matter(raw: str) -> tuple[str, dict[str, str]]:

@@ -109,6 +109,7 @@ def chunk_metadata(chunk: Chunk) -> dict:
         "start": chunk.start,
         "end": chunk.end,
         "dates": ",".join(d.isoformat() for d in chunk.dates),
+        "page": chunk.page or 0,
     }
 
 
@@ -123,6 +124,7 @@ def chunk_from_record(chunk_id: str, text: str, meta: dict) -> Chunk:
         source=str(meta.get("source", "")),
         published=_parse_iso(meta.get("published")),
         dates=tuple(date.fromisoformat(d) for d in str(meta.get("dates", "")).split(",") if d),
+        page=int(meta.get("page", 0)) or None,
     )
 
 

@@ -103,6 +103,7 @@ def create_app(bot: QABot, auth: Credentials | None = None):
     guard = [Depends(api_guard(auth))] if auth else []
     app.include_router(openai_router(bot, answerer_choices(bot)), dependencies=guard)
     blocks = build_app(bot, uploads)
+    _cross_origin(app, bot.settings.cors_origins)
     app.add_middleware(
         UploadGuard, uploads=uploads, keep_seconds=bot.settings.upload_keep_seconds, open_to_network=auth is not None
     )
@@ -115,6 +116,18 @@ def create_app(bot: QABot, auth: Credentials | None = None):
     # once `launch()` has run, which a mounted app never calls; without this, any path is taken
     blocks.has_launched = True
     return mounted
+
+
+def _cross_origin(app, origins: list[str]) -> None:
+    """Starlette's CORS middleware on the whole server, which also switches off Gradio's own (that
+    one echoes any `localhost:*` origin, or any origin at all behind a proxy, with credentials):
+    only the configured origins may read answers, and never with cookies or a login."""
+    from starlette.middleware.cors import CORSMiddleware
+
+    app.add_middleware(
+        CORSMiddleware, allow_origins=list(origins), allow_credentials=False,
+        allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],
+    )
 
 
 def _warm_up(bot: QABot) -> None:

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from qa_bot.api import QABot
 from qa_bot.errors import InputError, QABotError
-from qa_bot.web.auth import Credentials, api_guard
+from qa_bot.web.auth import Credentials, LoginGuard, api_guard
 from qa_bot.web.uploads import UploadFolder
 
 
@@ -115,6 +115,8 @@ def create_app(bot: QABot, auth: Credentials | None = None):
     # Gradio checks that a file named in a request was uploaded (is in its upload folder) only
     # once `launch()` has run, which a mounted app never calls; without this, any path is taken
     blocks.has_launched = True
+    if auth:
+        mounted.add_middleware(LoginGuard, credentials=auth, session_user=_gradio_session(mounted))
     return mounted
 
 
@@ -128,6 +130,23 @@ def _cross_origin(app, origins: list[str]) -> None:
         CORSMiddleware, allow_origins=list(origins), allow_credentials=False,
         allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],
     )
+
+
+def _gradio_session(app):
+    """The user logged in through Gradio's login form for a request, from its session cookie."""
+    from gradio.routes import App
+    from starlette.routing import Mount
+
+    gradio_app = next(r.app for r in app.routes if isinstance(r, Mount) and isinstance(r.app, App))
+
+    def user(request) -> str | None:
+        cookies = request.cookies
+        token = cookies.get(f"access-token-{gradio_app.cookie_id}") or cookies.get(
+            f"access-token-unsecure-{gradio_app.cookie_id}"
+        )
+        return gradio_app.tokens.get(token) if token else None
+
+    return user
 
 
 def _warm_up(bot: QABot) -> None:

@@ -101,6 +101,13 @@ def test_the_login_screen_and_its_assets_stay_open(url):
     assert httpx.get(url + "/openapi.json", headers=BEARER, timeout=30).status_code == 200
 
 
+def test_v1_refuses_without_the_key_in_openai_error_shape(url):
+    resp = httpx.get(url + "/v1/models", headers={"Authorization": "Bearer wrong"}, timeout=30)
+    assert resp.status_code == 401 and "Bearer" in resp.headers["www-authenticate"]
+    assert resp.json() == {"error": {"message": "A valid API key (the server's --auth password) is required.",
+                                     "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}}
+
+
 def test_openai_client_with_the_password_as_api_key(url):
     openai = pytest.importorskip("openai")
     with openai.OpenAI(base_url=f"{url}/v1", api_key=PASSWORD, timeout=120, max_retries=0) as client:

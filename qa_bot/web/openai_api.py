@@ -188,7 +188,9 @@ class GuardedRoute(APIRoute):
                 return await handler(request)
             except ApiError as exc:
                 return exc.response()
-            except StarletteHTTPException:  # the login check's 401, answered by FastAPI
+            except StarletteHTTPException as exc:  # the login check's 401, already in OpenAI's shape
+                if isinstance(exc.detail, dict) and "error" in exc.detail:
+                    return JSONResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
                 raise
             except Exception:
                 log.exception("/v1: %s %s failed", request.method, request.url.path)

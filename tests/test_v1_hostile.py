@@ -142,6 +142,16 @@ def test_the_body_limit_is_a_setting(seed_index, tmp_path):
         assert _post(small, NEXT_TALKS).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "method, path, status",
+    [("GET", URL, 405), ("PUT", URL, 405), ("POST", "/v1/models", 405), ("GET", "/v1/embeddings", 404),
+     ("POST", "/v1/completions", 404), ("GET", "/v1/", 404), ("DELETE", "/v1/chat/completions/x", 404)],
+)
+def test_other_v1_routes_and_methods_are_openai_shaped(client, method, path, status):
+    resp = client.request(method, path, headers=JSON, content=b"{}")
+    _refused(resp, status, "/v1/")
+
+
 def test_an_unforeseen_failure_is_a_json_500_and_logged(caplog):
     from qa_bot.web.openai_api import GuardedRoute
 

@@ -303,6 +303,17 @@ def openai_router(bot: QABot, choices: list[str]) -> APIRouter:
         answer = await _call(lambda: bot.ask(question, history=history, **options))
         return completion(answer, model, ident, created)
 
+    known = {"models": "GET", "chat/completions": "POST"}
+
+    @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+    def elsewhere(rest: str, request: Request):
+        """Anything else under /v1 is an OpenAI-shaped 404 or 405, not the page's HTML or FastAPI's."""
+        if rest.strip("/") in known:
+            allowed = known[rest.strip("/")]
+            raise ApiError(405, f"/v1/{rest.strip('/')} takes {allowed} requests, not {request.method}.", code="method_not_allowed")
+        raise ApiError(404, f"There is no /v1/{rest[:40]} here; use /v1/models or /v1/chat/completions.",
+                       code="not_found")
+
     return router
 
 

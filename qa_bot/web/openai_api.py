@@ -159,9 +159,12 @@ async def read_json(request: Request, limit: int) -> object:
 
 
 def _unavailable(exc: Exception) -> ApiError:
+    """The store's own sentence when it has one; a dropped connection is named by its kind only."""
     log.warning("/v1: the store or a model server is unavailable: %r", exc)
-    return ApiError(503, f"The article store cannot be reached right now ({type(exc).__name__}); try again shortly.",
-                    code="store_unavailable")
+    message = str(exc) if isinstance(exc, StoreError) else (
+        f"The article store cannot be reached right now ({type(exc).__name__}); try again shortly."
+    )
+    return ApiError(503, message, code="store_unavailable")
 
 
 async def _call(fn: Callable[[], object]) -> object:

@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     upload_quota_mb: float = 200.0  # all uploads of an index together
     upload_keep_seconds: float = 600.0  # an upload nobody added by then is deleted
 
+    # /v1: the most a request body may hold, and the other sites' pages that may read answers
+    # (never with cookies or a login); none by default
+    api_max_body_mb: float = 1.0
+    cors_origins: list[str] = []
+
     answerer: AnswererKind = AnswererKind.EXTRACTIVE
     llm_backend: LLMBackend = LLMBackend.SMOLLM2
     llm_base_url: str | None = None
@@ -100,7 +105,7 @@ class Settings(BaseSettings):
     @field_validator(
         "top_k", "candidates", "chunk_words", "embed_batch_size", "rrf_k",
         "max_question_chars", "max_history_turns", "max_history_chars", "max_top_k",
-        "upload_max_mb", "upload_quota_mb", "upload_keep_seconds", "fetch_timeout", "fetch_max_mb",
+        "upload_max_mb", "upload_quota_mb", "upload_keep_seconds", "api_max_body_mb", "fetch_timeout", "fetch_max_mb",
         "max_chunk_words", "max_chunk_chars", "ingest_batch_chunks",
     )
     @classmethod

@@ -4,6 +4,7 @@ login; /v1 takes the password as its API key; the chat's API takes the login via
 from __future__ import annotations
 
 import base64
+import re
 import subprocess
 import sys
 
@@ -67,6 +68,10 @@ def monkeypatch_module():
         ("GET", "/config"),
         ("POST", "/gradio_api/upload"),
         ("GET", "/gradio_api/file=pyproject.toml"),
+        ("GET", "/openapi.json"),  # these three answered without the login before
+        ("POST", "/gradio_api/reset"),
+        ("POST", "/gradio_api/cancel"),
+        ("POST", "/gradio_api/reset/"),
     ],
 )
 def test_nothing_answers_without_the_login(url, method, path):
@@ -74,6 +79,33 @@ def test_nothing_answers_without_the_login(url, method, path):
         resp = httpx.request(method, url + path, headers=headers, json={"data": ["When are the next talks?"]}, timeout=30)
         assert resp.status_code in (401, 403), (path, headers, resp.status_code)
         assert "February" not in resp.text and "[project]" not in resp.text
+
+
+def test_the_login_screen_and_its_assets_stay_open(url):
+    """The guard adds the login where Gradio forgot it, and closes nothing the login page needs."""
+    page = httpx.get(url + "/", timeout=30)
+    assert page.status_code == 200 and "<html" in page.text
+    assets = re.findall(r'(?:src|href)="\.?/?(assets/[^"]+)"', page.text)
+    assert assets, page.text[:500]
+    for path in ["theme.css", "manifest.json", "favicon.ico", *assets[:5]]:
+        assert httpx.get(f"{url}/{path}", timeout=30).status_code == 200, path
+    assert httpx.get(url + "/gradio_api/login_check", timeout=30).status_code == 401  # the page then shows the form
+    with httpx.Client(base_url=url, timeout=30) as browser:
+        assert browser.post("/login", data={"username": USER, "password": "wrong"}).status_code == 400
+        assert browser.post("/login", data={"username": USER, "password": PASSWORD}).status_code == 200
+        assert browser.get("/gradio_api/login_check").status_code == 200
+        assert browser.get("/openapi.json").json()["openapi"].startswith("3.")
+        # logged in, the queue's cancel and reset are Gradio's again: they answer on the missing ids
+        assert browser.post("/gradio_api/cancel", json={}).status_code == 422
+        assert browser.post("/gradio_api/reset", json={}).status_code == 422
+    assert httpx.get(url + "/openapi.json", headers=BEARER, timeout=30).status_code == 200
+
+
+def test_v1_refuses_without_the_key_in_openai_error_shape(url):
+    resp = httpx.get(url + "/v1/models", headers={"Authorization": "Bearer wrong"}, timeout=30)
+    assert resp.status_code == 401 and "Bearer" in resp.headers["www-authenticate"]
+    assert resp.json() == {"error": {"message": "A valid API key (the server's --auth password) is required.",
+                                     "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}}
 
 
 def test_openai_client_with_the_password_as_api_key(url):

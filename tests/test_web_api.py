@@ -15,6 +15,7 @@ from web_server import seed_server
 openai = pytest.importorskip("openai")
 
 NEXT_TALKS = [{"role": "user", "content": "When are the next talks?"}]
+JSON = {"Content-Type": "application/json"}  # what curl -H and every OpenAI client send
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +87,7 @@ def test_user_errors_are_openai_style_400s(server, client):
         client.chat.completions.create(model="qa-bot", messages=[{"role": "user", "content": "why" * 34_000}])
     with pytest.raises(openai.NotFoundError, match="gpt-4"):
         client.chat.completions.create(model="gpt-4", messages=NEXT_TALKS)
-    raw = httpx.post(f"{url}/v1/chat/completions", content=b"{not json", timeout=30)
+    raw = httpx.post(f"{url}/v1/chat/completions", content=b"{not json", headers=JSON, timeout=30)
     assert raw.status_code == 400 and "not valid JSON" in raw.json()["error"]["message"]
     raw = httpx.post(f"{url}/v1/chat/completions", json={"messages": [{"role": "assistant", "content": "hi"}]})
     assert raw.status_code == 400 and "no user message" in raw.json()["error"]["message"]
@@ -95,7 +96,7 @@ def test_user_errors_are_openai_style_400s(server, client):
 def test_plain_http_post_like_curl(server):
     url, _ = server
     body = {"model": "qa-bot", "messages": NEXT_TALKS, "asked_on": SEED_ASKED_ON}
-    resp = httpx.post(f"{url}/v1/chat/completions", content=json.dumps(body), timeout=120)
+    resp = httpx.post(f"{url}/v1/chat/completions", content=json.dumps(body), headers=JSON, timeout=120)
     assert resp.status_code == 200
     data = resp.json()
     assert data["object"] == "chat.completion"

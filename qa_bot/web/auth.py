@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
+from fastapi.responses import JSONResponse
 
 from qa_bot.errors import InputError
 
@@ -56,3 +57,29 @@ def api_guard(credentials: Credentials):
             )
 
     return check
+
+
+# Gradio routes that answer without its login check: the API description and the queue's reset
+# and cancel, which act on other people's events by id
+LOGIN_ONLY = frozenset({"/openapi.json", "/gradio_api/reset", "/gradio_api/cancel"})
+
+
+class LoginGuard:
+    """ASGI middleware asking for the login on the Gradio routes that do not check it themselves:
+    a session cookie Gradio's login issued (`session_user`), or the credentials in an Authorization
+    header. Everything the login screen needs stays open."""
+
+    def __init__(self, app, credentials: Credentials, session_user, paths: frozenset[str] = LOGIN_ONLY):
+        self.app = app
+        self.credentials = credentials
+        self.session_user = session_user
+        self.paths = paths
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and (scope["path"].rstrip("/") or "/") in self.paths:
+            request = Request(scope)
+            if not (self.session_user(request) or self.credentials.accepts(request.headers.get("authorization", ""))):
+                response = JSONResponse({"detail": "Not authenticated"}, status_code=401)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

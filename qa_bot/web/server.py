@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from qa_bot.api import QABot
 from qa_bot.errors import InputError, QABotError
-from qa_bot.web.auth import Credentials, api_guard
+from qa_bot.web.auth import Credentials, LoginGuard, api_guard
 from qa_bot.web.uploads import UploadFolder
 
 
@@ -128,6 +128,7 @@ def create_app(bot: QABot, auth: Credentials | None = None):
     guard = [Depends(api_guard(auth))] if auth else []
     app.include_router(openai_router(bot, answerer_choices(bot)), dependencies=guard)
     blocks = build_app(bot, uploads, browser_secret=_browser_secret(Path(bot.settings.index_dir)))
+    _cross_origin(app, bot.settings.cors_origins)
     app.add_middleware(
         UploadGuard, uploads=uploads, keep_seconds=bot.settings.upload_keep_seconds, open_to_network=auth is not None
     )
@@ -140,7 +141,38 @@ def create_app(bot: QABot, auth: Credentials | None = None):
     # Gradio checks that a file named in a request was uploaded (is in its upload folder) only
     # once `launch()` has run, which a mounted app never calls; without this, any path is taken
     blocks.has_launched = True
+    if auth:
+        mounted.add_middleware(LoginGuard, credentials=auth, session_user=_gradio_session(mounted))
     return mounted
+
+
+def _cross_origin(app, origins: list[str]) -> None:
+    """Starlette's CORS middleware on the whole server, which also switches off Gradio's own (that
+    one echoes any `localhost:*` origin, or any origin at all behind a proxy, with credentials):
+    only the configured origins may read answers, and never with cookies or a login."""
+    from starlette.middleware.cors import CORSMiddleware
+
+    app.add_middleware(
+        CORSMiddleware, allow_origins=list(origins), allow_credentials=False,
+        allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"],
+    )
+
+
+def _gradio_session(app):
+    """The user logged in through Gradio's login form for a request, from its session cookie."""
+    from gradio.routes import App
+    from starlette.routing import Mount
+
+    gradio_app = next(r.app for r in app.routes if isinstance(r, Mount) and isinstance(r.app, App))
+
+    def user(request) -> str | None:
+        cookies = request.cookies
+        token = cookies.get(f"access-token-{gradio_app.cookie_id}") or cookies.get(
+            f"access-token-unsecure-{gradio_app.cookie_id}"
+        )
+        return gradio_app.tokens.get(token) if token else None
+
+    return user
 
 
 def _warm_up(bot: QABot) -> None:

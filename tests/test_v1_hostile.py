@@ -15,6 +15,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from qa_bot.errors import StoreError
 from fastapi import APIRouter, FastAPI
 from starlette.testclient import TestClient
 
@@ -328,6 +330,9 @@ def test_a_dead_chroma_server_is_a_json_503(tmp_path):
                 resp = _post(client, body)
                 _refused(resp, 503, "cannot be reached")
                 assert resp.json()["error"]["code"] == "store_unavailable"
+        # the Python API (and so the CLI and the page) says the same sentence, not the client's error
+        with pytest.raises(StoreError, match="cannot be reached"):
+            bot.ask("When are the next talks?", asked_on="2026-01-25")
     finally:
         stop(chroma)
         log.close()

@@ -5,6 +5,7 @@ of its chunks are in."""
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import logging
 import os
@@ -18,7 +19,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from qa_bot.errors import EmptyIndexError, StoreError
+from qa_bot.errors import EmptyIndexError, QABotError, StoreError
 from qa_bot.types import Article, Chunk, ScoredChunk
 
 logging.getLogger("chromadb.telemetry").setLevel(logging.CRITICAL)
@@ -253,6 +254,27 @@ def no_space_sentence(index_dir: Path, needed_bytes: int | None = None) -> str:
     )
 
 
+def _reads(method):
+    """A read that fails because a Chroma server went away is one sentence, not the client's
+    exception (the CLI and the page would show a traceback); any other failure is left alone."""
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except QABotError:
+            raise
+        except Exception as exc:
+            if self._chroma_url and not self._alive():
+                raise StoreError(
+                    f"The Chroma server at {self._chroma_url} cannot be reached ({type(exc).__name__}); "
+                    "start it again, nothing indexed is lost."
+                ) from None
+            raise
+
+    return guarded
+
+
 class ChromaStore:
     """Chunks and the article registry in two Chroma collections named after `collection`."""
 
@@ -312,9 +334,11 @@ class ChromaStore:
         return self._cache_dir / "lexical" / f"{server}_{name}"
 
     # ---- reading -------------------------------------------------------------------------
+    @_reads
     def count(self) -> int:
         return self._chunks.count()
 
+    @_reads
     def generation(self) -> str:
         """Changes whenever any process writes: lets a lexical index notice it is stale.
 
@@ -323,9 +347,11 @@ class ChromaStore:
         collection = self._client.get_collection(self._chunks.name, embedding_function=None)
         return str((collection.metadata or {}).get("generation", ""))
 
+    @_reads
     def count_articles(self) -> int:
         return self._articles.count()
 
+    @_reads
     def query(self, embedding: np.ndarray, top_k: int, filters: Filters | None = None) -> list[ScoredChunk]:
         """Nearest chunks by cosine. Queried on the collection itself (not through llama-index,
         whose import alone costs a cold `ask` more than the query does); this is the one place
@@ -359,6 +385,7 @@ class ChromaStore:
                 yield chunk_from_record(cid, text, meta or {})
             offset += len(page["ids"])
 
+    @_reads
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         page = self._chunks.get(ids=list(chunk_ids), include=["documents", "metadatas"])
         by_id = {
@@ -367,6 +394,7 @@ class ChromaStore:
         }
         return [by_id[c] for c in chunk_ids if c in by_id]
 
+    @_reads
     def articles(self) -> list[ArticleRecord]:
         records = []
         offset = 0
@@ -378,16 +406,19 @@ class ChromaStore:
             offset += len(page["ids"])
         return sorted(records, key=lambda r: r.doc_id)
 
+    @_reads
     def get_articles(self, doc_ids: Sequence[str]) -> dict[str, ArticleRecord]:
         if not doc_ids:
             return {}
         page = self._articles.get(ids=list(doc_ids), include=["metadatas"])
         return {i: self._record(i, m or {}) for i, m in zip(page["ids"], page["metadatas"])}
 
+    @_reads
     def registered(self, doc_ids: Sequence[str]) -> set[str]:
         """Which of these articles are registered (ids only: a third of the cost of `get_articles`)."""
         return set(self._articles.get(ids=list(doc_ids), include=[])["ids"]) if doc_ids else set()
 
+    @_reads
     def article_text(self, doc_id: str) -> str | None:
         page = self._articles.get(ids=[doc_id], include=["documents"])
         return page["documents"][0] if page["ids"] else None

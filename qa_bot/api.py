@@ -65,14 +65,20 @@ class QABot:
         self._llm = None
 
     # ---- articles ----------------------------------------------------------------------
-    def ingest(self, paths: Sequence[str | Path], sync: bool = False, progress: Progress | None = None) -> IngestReport:
-        """Adds new and changed articles; unchanged ones are skipped, so running it twice adds nothing."""
+    def ingest(
+        self, paths: Sequence[str | Path], sync: bool = False, progress: Progress | None = None, public_only: bool = False
+    ) -> IngestReport:
+        """Adds new and changed articles; unchanged ones are skipped, so running it twice adds nothing.
+        Paths may be files, folders, article or feed URLs; `public_only` refuses addresses in a
+        private network (for addresses a web client gave)."""
         if isinstance(paths, (str, Path)):
             paths = [paths]
         if not paths:
             raise InputError("Give at least one file or folder to ingest.")
         with self._lock:
-            report = self._indexer.ingest([p if is_url(p) else Path(p) for p in paths], sync=sync, progress=progress)
+            report = self._indexer.ingest(
+                [p if is_url(p) else Path(p) for p in paths], sync=sync, progress=progress, public_only=public_only
+            )
             self._make_onnx_twin()
             return report
 

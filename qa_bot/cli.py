@@ -79,7 +79,7 @@ def _print_answer(answer, as_json: bool) -> None:
         print(f"(understood as: {answer.standalone_question})")
     print(answer.text)
     for c in answer.citations:
-        where = f"{c.title} — {c.source}" if c.source else c.title
+        where = " — ".join(x for x in (c.title, c.source, f"p. {c.page}" if c.page else "") if x)
         print(f"  [{c.n}] {where}\n      “{c.sentence}”")
 
 

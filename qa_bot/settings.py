@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     fetch_max_mb: float = 20.0  # per page, PDF or feed
     fetch_max_redirects: int = 5
     fetch_host_delay: float = 1.0  # seconds between two requests to one host
+    fetch_private_hosts: bool = False  # may the web page add links into private networks (the CLI always may)
 
     # articles added from the web page
     upload_max_mb: float = 5.0  # per file

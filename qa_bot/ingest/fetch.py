@@ -4,6 +4,8 @@ Conditional requests (ETag / Last-Modified) let a feed that has not changed cost
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -12,6 +14,20 @@ from urllib.parse import urljoin, urlsplit
 from qa_bot.errors import InputError
 
 USER_AGENT = "qa-bot/0.1 (+offline news question answering)"
+
+
+def _check_public(url: str) -> None:
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (socket.gaierror, UnicodeError):
+        raise InputError(f"{url} names a host that cannot be found ({host}).") from None
+    private = [a for a in addresses if not ipaddress.ip_address(a.split("%")[0]).is_global]
+    if private:
+        raise InputError(
+            f"{url} points into a private network ({private[0]}); only public web addresses can be added from "
+            "the page (the server's operator can allow others with fetch_private_hosts)."
+        )
 
 
 def is_url(value: object) -> bool:
@@ -39,8 +55,10 @@ class Fetcher:
     _last: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def get(self, url: str, etag: str = "", last_modified: str = "") -> Fetched:
-        """The body at `url`; an unreachable, refused, oversized or non-http(s) URL is an InputError."""
+    def get(self, url: str, etag: str = "", last_modified: str = "", public_only: bool = False) -> Fetched:
+        """The body at `url`; an unreachable, refused, oversized or non-http(s) URL is an InputError.
+        With `public_only` (an address a web client gave), every hop must resolve to public
+        addresses only, so a client cannot make the server read its own network."""
         import httpx
 
         headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
@@ -52,6 +70,8 @@ class Fetcher:
         with httpx.Client(timeout=self.timeout, follow_redirects=False) as client:
             for _ in range(self.max_redirects + 1):
                 self._check_scheme(current)
+                if public_only:
+                    _check_public(current)
                 self._wait_for_host(current)
                 try:
                     with client.stream("GET", current, headers=headers) as response:

@@ -49,9 +49,12 @@ class Indexer:
         self.chunking = f"sentences-{chunk_words}w-max{self.max_words}w{self.max_chars}c"
         self._writing: Future | None = None  # the previous batch's Chroma write, overlapping this encode
 
-    def ingest(self, paths: Sequence[Path | str], sync: bool = False, progress: Progress | None = None) -> IngestReport:
+    def ingest(
+        self, paths: Sequence[Path | str], sync: bool = False, progress: Progress | None = None, public_only: bool = False
+    ) -> IngestReport:
         """Indexes every article under `paths` (files, folders, article or feed URLs, and `.opml` /
-        `.urls` lists of them); with `sync`, drops indexed articles whose file is gone."""
+        `.urls` lists of them); with `sync`, drops indexed articles whose file is gone. With
+        `public_only`, addresses must be on the public internet (a web client named them)."""
         urls = [str(p) for p in paths if is_url(p)]
         files = [Path(p) for p in paths if not is_url(p)]
         for listed in [p for p in files if p.suffix.lower() in LIST_SUFFIXES and p.is_file()]:
@@ -63,7 +66,7 @@ class Indexer:
         if self.store.read_only:  # the disk is full: say so before any work
             raise self.store.explain(OSError(errno.ENOSPC, "no space left"), needed) or StoreError(self.store.read_only)
         try:
-            self._ingest(roots, urls, sync, progress, report)
+            self._ingest(roots, urls, sync, progress, report, public_only)
         except QABotError:
             raise
         except Exception as exc:  # only failures the store recognises become a sentence
@@ -74,14 +77,15 @@ class Indexer:
         return report
 
     def _ingest(
-        self, roots: Sequence[Path], urls: Sequence[str], sync: bool, progress: Progress | None, report: IngestReport
+        self, roots: Sequence[Path], urls: Sequence[str], sync: bool, progress: Progress | None, report: IngestReport,
+        public_only: bool = False,
     ) -> None:
         seen: set[str] = set()
         pending: list[tuple[Article, list[Chunk]]] = []
         pending_chunks = 0
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-write") as writer:
             try:
-                for count, article in enumerate(self._articles(roots, urls, report), 1):
+                for count, article in enumerate(self._articles(roots, urls, report, public_only), 1):
                     if article.doc_id in seen:
                         article = _rename(article)
                     seen.add(article.doc_id)
@@ -106,12 +110,14 @@ class Indexer:
     def _chunks(self, article: Article) -> list[Chunk]:
         return chunk_article(article, self.chunk_words, self.max_words, self.max_chars)
 
-    def _articles(self, roots: Sequence[Path], urls: Sequence[str], report: IngestReport) -> Iterator[Article]:
+    def _articles(
+        self, roots: Sequence[Path], urls: Sequence[str], report: IngestReport, public_only: bool = False
+    ) -> Iterator[Article]:
         yield from self._file_articles(roots, report)
         if urls:
             known = {record.url for record in self.store.articles() if record.url}
             for url in urls:  # an address named on purpose must answer; a feed's entry may fail
-                yield from self.web.articles(url, known, report.skipped.append)
+                yield from self.web.articles(url, known, report.skipped.append, public_only)
 
     def _file_articles(self, roots: Sequence[Path], report: IngestReport) -> Iterator[Article]:
         for path in iter_files(roots):

@@ -121,10 +121,12 @@ class WebSources:
     fetcher: Fetcher = field(default_factory=Fetcher)
     validators: dict[str, tuple[str, str]] = field(default_factory=dict)  # feed URL -> (ETag, Last-Modified)
 
-    def articles(self, url: str, known_urls: set[str], skip: Callable[[str], None]) -> Iterator[Article]:
+    def articles(
+        self, url: str, known_urls: set[str], skip: Callable[[str], None], public_only: bool = False
+    ) -> Iterator[Article]:
         """The article at `url`, or the new entries of the feed at `url`; what fails is passed to `skip`."""
         etag, modified = self.validators.get(url, ("", ""))
-        fetched = self.fetcher.get(url, etag, modified)  # the address itself must answer: an InputError
+        fetched = self.fetcher.get(url, etag, modified, public_only)  # the address itself must answer
         if fetched.status == 304:
             return
         if not looks_like_feed(fetched):
@@ -135,6 +137,6 @@ class WebSources:
             if entry.link in known_urls:
                 continue
             try:
-                yield article_from(self.fetcher.get(entry.link), entry)
+                yield article_from(self.fetcher.get(entry.link, public_only=public_only), entry)
             except InputError as exc:
                 skip(str(exc))

@@ -16,6 +16,7 @@ import gradio as gr
 
 from qa_bot.api import QABot
 from qa_bot.errors import EmptyIndexError, InputError, QABotError
+from qa_bot.ingest.fetch import is_url
 from qa_bot.store import Filters
 from qa_bot.types import Answer, plural
 from qa_bot.answer.notes import answer_notes
@@ -141,7 +142,7 @@ def build_app(bot: QABot, uploads: UploadFolder, browser_secret: str | None = No
     def add_files(files, progress=gr.Progress()):
         paths = [str(getattr(f, "name", f)) for f in (files or []) if isinstance(getattr(f, "name", f), (str, Path))]
         if not paths:
-            return None, *article_views("Choose one or more .txt, .md, .html or .jsonl files.")
+            return None, *article_views(f"Choose one or more {' '.join(uploads.suffixes)} files.")
         try:
             accepted, refused = uploads.accept(paths)
             if not accepted:
@@ -157,6 +158,20 @@ def build_app(bot: QABot, uploads: UploadFolder, browser_secret: str | None = No
         if problems:
             note += " " + " ".join(problems)
         return None, *article_views(note)
+
+    def add_link(url: str, progress=gr.Progress()):
+        url = (url or "").strip() if isinstance(url, str) else ""
+        if not is_url(url):
+            return url, *article_views("Give an address that starts with http:// or https://.")
+        try:
+            progress(0, desc="Fetching…")
+            report = bot.ingest([url], public_only=not bot.settings.fetch_private_hosts)
+        except QABotError as exc:
+            return url, *article_views(f"Nothing added: {exc}")
+        note = report.summary().capitalize() + "."
+        if report.skipped:
+            note += " " + " ".join(f"Skipped {reason}." for reason in report.skipped)
+        return "", *article_views(note)
 
     def remove(doc_ids):
         if not doc_ids:
@@ -273,9 +288,14 @@ def build_app(bot: QABot, uploads: UploadFolder, browser_secret: str | None = No
                     )
                 with gr.Accordion("Articles", open=True):
                     files = gr.File(
-                        label=f"Add articles (.txt .md .html .jsonl, up to {uploads.max_bytes / 2**20:g} MB each)",
+                        label=f"Add articles ({' '.join(uploads.suffixes)}, up to {uploads.max_bytes / 2**20:g} MB each)",
                         file_count="multiple", file_types=list(uploads.suffixes), elem_id="qa-upload", height=120,
                     )
+                    with gr.Row():
+                        link = gr.Textbox(
+                            show_label=False, placeholder="or an article or feed address: https://…", elem_id="qa-link", scale=4,
+                        )
+                        link_btn = gr.Button("Add link", elem_id="qa-add-link", scale=1, min_width=90)
                     status = gr.Markdown(elem_id="qa-status")
                     table = gr.HTML(elem_id="qa-article-list")
                     with gr.Row():
@@ -306,6 +326,8 @@ def build_app(bot: QABot, uploads: UploadFolder, browser_secret: str | None = No
         views = [table, chosen, sources, status]
         files.upload(add_files, files, [files, *views], api_visibility="private")
         remove_btn.click(remove, chosen, views, api_visibility="private")
+        for trigger in (link.submit, link_btn.click):
+            trigger(add_link, link, [link, *views], api_visibility="private")
         app.load(article_views, None, views, api_visibility="private")
         app.load(restore, saved, [chat, history, chat_list, export_md], api_visibility="private")
         gr.api(ask, api_name="ask")

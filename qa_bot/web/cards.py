@@ -48,10 +48,12 @@ def highlighted_passage(citation: Citation) -> str:
     return f"{_text(text[:start])}<mark>{_text(text[start:end])}</mark>{_text(text[end:])}"
 
 
-def _meta(source: str, published) -> str:
+def _meta(source: str, published, page: int | None = None) -> str:
     meta = [f'<span class="qa-source">{_text(source)}</span>'] if source else []
     if published:
         meta.append(f'<time datetime="{published.isoformat()}">{published:%d %b %Y}</time>')
+    if page:
+        meta.append(f'<span class="qa-page">p. {page}</span>')
     return f'<div class="qa-meta">{" · ".join(meta)}</div>' if meta else ""
 
 
@@ -68,7 +70,7 @@ def source_card(citation: Citation, key: str = "qa", spans: list[tuple[int, int]
         f'<div class="qa-card" id="{key}-{citation.n}">'
         f'<div class="qa-card-head"><span class="qa-n">{citation.n}</span>'
         f'<span class="qa-title">{_text(citation.title or citation.doc_id)}</span></div>'
-        + _meta(citation.source, citation.published)
+        + _meta(citation.source, citation.published, citation.page)
         + f'<div class="qa-passage">{highlighted_passage(citation)}</div>'
         + _open_button(citation.doc_id, spans or [(citation.start, citation.end)])
         + "</div>"
@@ -79,7 +81,7 @@ def _more_card(passage: ScoredChunk) -> str:
     chunk = passage.chunk
     return (
         f'<div class="qa-card qa-uncited"><div class="qa-card-head"><span class="qa-title">{_text(chunk.title or chunk.doc_id)}</span></div>'
-        + _meta(chunk.source, chunk.published)
+        + _meta(chunk.source, chunk.published, chunk.page)
         + f'<div class="qa-passage">{_text(chunk.text)}</div>'
         + _open_button(chunk.doc_id, [])
         + "</div>"

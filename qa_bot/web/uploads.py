@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-ALLOWED_SUFFIXES = (".txt", ".md", ".html", ".jsonl")
+ALLOWED_SUFFIXES = (".txt", ".md", ".html", ".jsonl", ".pdf", ".docx")
 INCOMING = ".incoming"  # Gradio's upload folder, inside the uploads folder
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

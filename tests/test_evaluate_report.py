@@ -32,3 +32,14 @@ def test_failures_are_listed_with_their_reasons():
     html = render_report(_run())
     assert "Failures (1 of 2)" in html  # the first question is right (contained, relevant citation)
     assert "missed abstention" in html
+
+
+def test_every_headline_metric_is_explained():
+    from qa_bot.evaluate.report import GROUPS, METRIC_HELP
+
+    html = render_report(_run())
+    assert "What the numbers mean" in html
+    for _, keys in GROUPS:
+        for key in keys:
+            assert METRIC_HELP.get(key), key  # a metric shown without words is a defect
+            assert f'title="{METRIC_HELP[key]}"' in html or key not in html

@@ -61,6 +61,8 @@ details { margin:0 0 6px; } summary { cursor:pointer; font-size:13px; }
 .passage { white-space:pre-wrap; font-size:13px; background:#fafbfc; border-left:3px solid var(--line); padding:6px 8px; margin:4px 0 0; }
 .ok { color:var(--good); } .no { color:var(--bad); }
 .empty { color:var(--muted); padding:14px; }
+.legend { margin:8px 0 16px; font-size:13px; } .legend dl { display:grid; grid-template-columns:max-content 1fr; gap:2px 12px; }
+.legend dt { font-family:ui-monospace, monospace; } .legend dd { margin:0; color:var(--muted); }
 """
 
 
@@ -74,6 +76,30 @@ def _fmt(value, key: str = "") -> str:
     return f"{value:.3f}"
 
 
+# what each number means, in words: shown on hover and in the legend under the headline
+METRIC_HELP = {
+    "evidence_hit@1": "Answerable questions whose first retrieved passage holds the gold evidence.",
+    "evidence_hit@5": "Answerable questions with the gold evidence among the first five passages.",
+    "mrr": "Mean reciprocal rank of the first passage holding gold evidence: 1 when always first, 0.5 when second.",
+    "answer_contained": "Answerable questions whose answer text contains a gold answer (case and punctuation ignored).",
+    "answer_f1": "Word overlap (F1) between the answer text and the closest gold answer.",
+    "exact_match": "Answers equal to a gold answer once case and punctuation are ignored.",
+    "short_answer_f1": "Word overlap (F1) of the short answer (the answer text where there is none) with the closest gold answer.",
+    "short_answer_em": "Short answers (or answer texts) equal to a gold answer once case and punctuation are ignored.",
+    "citation_precision": "Of all passages the answers cite, the share that holds gold evidence.",
+    "citation_recall": "Answerable questions whose answer cites at least one passage holding gold evidence.",
+    "abstention_accuracy": "All questions where the choice to answer or to say the articles do not answer was right.",
+    "false_abstention_rate": "Answerable questions the bot refused to answer; lower is better.",
+    "latency_ms_p50": "Median time to answer one question, in milliseconds.",
+    "latency_ms_p95": "95th percentile of the time to answer one question: 1 in 20 questions takes longer.",
+}
+
+
+def _legend() -> str:
+    items = "".join(f"<dt>{escape(key)}</dt><dd>{escape(text)}</dd>" for key, text in METRIC_HELP.items())
+    return f'<details class="legend"><summary>What the numbers mean</summary><dl>{items}</dl></details>'
+
+
 def _headline(metrics: dict) -> str:
     parts = []
     for title, keys in GROUPS:
@@ -85,11 +111,11 @@ def _headline(metrics: dict) -> str:
                 low = " low" if key in LOWER_IS_BETTER else ""
                 meter = f'<span class="meter{low}"><span style="width:{100 * max(0.0, min(1.0, value)):.1f}%"></span></span>'
             rows.append(
-                f'<div class="metric"><span class="name">{escape(key)}</span>'
+                f'<div class="metric" title="{escape(METRIC_HELP.get(key, ""), quote=True)}"><span class="name">{escape(key)}</span>'
                 f'<span class="row"><span class="value">{_fmt(value, key)}</span>{meter}</span></div>'
             )
         parts.append(f'<section class="group"><h3>{escape(title)}</h3>{"".join(rows)}</section>')
-    return f'<div class="groups">{"".join(parts)}</div>'
+    return f'<div class="groups">{"".join(parts)}</div>' + _legend()
 
 
 def type_chart(by_type: dict) -> str:

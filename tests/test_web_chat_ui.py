@@ -114,6 +114,8 @@ def test_the_question_shows_at_once_and_the_short_answer_leads_in_bold(open_page
     # bold and at the top: nothing of the answer above it
     assert first_bold.bounding_box()["y"] <= reply.locator(".qa-answer").bounding_box()["y"] + 2
     _shot(page, "answer")
+    _theme(page, "dark")
+    _shot(page, "answer", "dark")
 
 
 def test_a_citation_leads_to_its_card_and_the_card_to_the_whole_article(open_page):
@@ -164,6 +166,8 @@ def test_a_passed_date_is_noted_against_asked_on(open_page):
     note = reply.locator(".qa-note").first.inner_text()
     assert "February 1, 2026" in note and "before the date you asked on" in note
     _shot(page, "asked-on-note")
+    _theme(page, "dark")
+    _shot(page, "asked-on-note", "dark")
 
 
 def test_conversations_survive_a_reload_and_export_and_delete(open_page):

@@ -99,9 +99,9 @@ def test_a_broken_jsonl_line_rejects_the_file_before_anything_is_yielded(tmp_pat
 def test_paths_are_checked_and_folders_walked(tmp_path):
     write(tmp_path / "d" / "a.txt", "A.")
     write(tmp_path / "d" / "sub" / "b.md", "B.")
-    write(tmp_path / "d" / "ignored.pdf", "C.")
+    write(tmp_path / "d" / "ignored.png", "C.")
     assert [p.name for p in iter_files([tmp_path / "d"])] == ["a.txt", "b.md"]
     with pytest.raises(InputError, match="does not exist"):
         check_paths([tmp_path / "missing"])
     with pytest.raises(InputError, match="not a supported file type"):
-        check_paths([write(tmp_path / "x.pdf", "x")])
+        check_paths([write(tmp_path / "x.png", "x")])

@@ -12,11 +12,13 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from qa_bot.answer import ExtractiveAnswerer, rerank_by_evidence, select_evidence
-from qa_bot.answer.base import Answerer
+from qa_bot.answer.base import ABSTAIN_TEXT, AnswerDraft, Answerer
 from qa_bot.chat import condense
 from qa_bot.embed import Embedder
 from qa_bot.errors import EmptyIndexError, InputError
 from qa_bot.ingest.indexer import Indexer, Progress
+from qa_bot.language import NounTyper, QuestionProfile, analyse, holds_type, is_typed, short_answer
+from qa_bot.language.constraints import unmet_constraints
 from qa_bot.retrieve import HybridRetriever
 from qa_bot.settings import AnswererKind, Settings
 from qa_bot.store import ArticleRecord, ChromaStore, Filters
@@ -50,6 +52,8 @@ class QABot:
         self._answerers: dict[AnswererKind, Answerer] = {
             AnswererKind.EXTRACTIVE: ExtractiveAnswerer(s.min_evidence)
         }
+        tuning = s.tuning
+        self._noun_typer = NounTyper(self.embedder.encode, tuning.type_min_cosine, tuning.type_min_margin)
         self._lock = threading.Lock()
         self._llm_lock = threading.RLock()  # builds the LLM and its answerer once, on first use
         self._llm = None
@@ -116,6 +120,9 @@ class QABot:
         evidence = select_evidence(standalone, question_vector, pool, self.embedder, lexical.idf, when)
         passages = rerank_by_evidence(pool, evidence)[:top_k]
         draft = self._answerer(kind).answer(standalone, passages, evidence, when)
+        profile = analyse(standalone, self._noun_typer)
+        draft = self._check_constraints(profile, draft)
+        short = short_answer(profile, draft.citations[0].sentence) if draft.citations and not draft.abstained else None
         return Answer(
             text=draft.text,
             abstained=draft.abstained,
@@ -126,7 +133,24 @@ class QABot:
             answerer=draft.answerer,
             fallback_reason=draft.fallback_reason,
             evidence_score=draft.evidence_score,
+            short_answer=short,
+            answer_type=profile.answer_type.value,
         )
+
+    def _check_constraints(self, profile: QuestionProfile, draft: AnswerDraft) -> AnswerDraft:
+        """An answer whose cited passages miss a year, number or name the question asks about is no
+        answer; nor, when so tuned, one to a typed question whose sentence holds nothing of that type."""
+        if draft.abstained:
+            return draft
+        tuning = self.settings.tuning
+        missing = unmet_constraints(profile, draft.citations) if tuning.constraint_abstention else []
+        untyped = (
+            tuning.type_abstention and is_typed(profile.answer_type) and draft.citations
+            and not holds_type(profile, draft.citations[0].sentence)
+        )
+        if not missing and not untyped:
+            return draft
+        return AnswerDraft(ABSTAIN_TEXT, True, [], draft.answerer, draft.evidence_score)
 
     def stream(
         self,
@@ -138,6 +162,8 @@ class QABot:
         """Text pieces as they become available, then the final `Answer` (whose text is what counts:
         an LLM draft whose citations fail the check is replaced by the extractive answer)."""
         answer = self.ask(question, history=history, asked_on=asked_on, **options)
+        if answer.short_answer:  # shown first everywhere, so streamed first
+            yield answer.short_answer.text + "\n\n"
         for piece in re.findall(r"\S+\s*", answer.text):
             yield piece
         yield answer

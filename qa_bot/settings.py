@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import Enum
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from qa_bot.errors import InputError
@@ -43,6 +43,19 @@ class Precision(ChoiceEnum):
     FP32 = "fp32"
 
 
+class Tuning(BaseModel):
+    """Constants chosen on the `tune` half of the dev sets (docs/BENCHMARKS.md); eval writes them
+    into its metrics so a row can be reproduced. Override with QA_BOT_TUNING='{"key": value}'."""
+
+    # a "which X" noun is typed when its cosine to a type's prototype reaches this, ahead of the next by the margin
+    type_min_cosine: float = 0.40
+    type_min_margin: float = 0.05
+    # abstain when the question names a year, number or name that no cited passage, title or date carries
+    constraint_abstention: bool = True
+    # abstain when a typed question's ("who", "when", "how many") best evidence holds no span of that type
+    type_abstention: bool = False
+
+
 def _default_cache_dir() -> Path:
     return Path.home() / ".cache" / "qa-bot"
 
@@ -64,6 +77,8 @@ class Settings(BaseSettings):
     candidates: int = 30  # depth of each retriever before fusion
     rrf_k: int = 60
     min_evidence: float = 0.35  # below this the bot says the articles do not answer
+
+    tuning: Tuning = Field(default_factory=Tuning)
 
     answerer: AnswererKind = AnswererKind.EXTRACTIVE
     llm_backend: LLMBackend = LLMBackend.SMOLLM2

@@ -65,6 +65,8 @@ def answer_html(answer: Answer) -> str:
             f"{_text(answer.text)}</div>"
         )
     else:
+        if answer.short_answer:
+            parts.append(f'<div class="qa-short"><strong>{_text(answer.short_answer.text)}</strong></div>')
         parts.append(f'<div class="qa-answer">{_badges(_text(with_markers(answer)))}</div>')
     if answer.fallback_reason:
         parts.append(f'<div class="qa-note">{_text(answer.fallback_reason)}</div>')

@@ -1,0 +1,157 @@
+"""`QuestionProfile`: what a question asks for and what it pins down, read off spaCy's parse once
+per question. Retrieval boosts, evidence selection, the answerers and the constraint check read it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from spacy.tokens import Doc, Token
+
+from qa_bot.language.pipeline import parse
+
+
+class AnswerType(str, Enum):
+    PERSON = "person"  # "who …": a person, or an organisation or country acting
+    ORGANISATION = "organisation"
+    PLACE = "place"
+    DATE = "date"
+    QUANTITY = "quantity"
+    CAUSE = "cause"
+    MANNER = "manner"  # "how did X describe Y": a description
+    YES_NO = "yes_no"
+    THING = "thing"  # "what …": a noun phrase of no narrower kind
+
+
+# the wh-words that fix the type on their own
+_WH_TYPE = {
+    "who": AnswerType.PERSON, "whom": AnswerType.PERSON, "whose": AnswerType.PERSON,
+    "when": AnswerType.DATE, "where": AnswerType.PLACE, "why": AnswerType.CAUSE,
+}
+_WH_TAGS = frozenset({"WDT", "WP", "WP$", "WRB"})
+# entity labels a question names as a constraint (dates and numbers are handled as such)
+NAMED_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT", "LAW"})
+_YEAR = re.compile(r"^(1\d{3}|20\d{2})s?$")
+
+NounTyper = Callable[[str], "AnswerType | None"]
+
+
+@dataclass(frozen=True)
+class QuestionProfile:
+    """Everything the pipeline needs to know about one question, from one parse."""
+
+    text: str
+    answer_type: AnswerType
+    wh: str  # the wh-word ("which", "how many", …), "" for yes/no and wh-less questions
+    head: str  # the noun the wh-word asks about ("which *fleet*"), its lemma; "" when none
+    lemmas: frozenset[str]  # content lemmas, lower-cased
+    verbs: frozenset[str]  # lemmas of its main verbs ("led", "injured"): the answer hangs off them
+    role: str  # the asked-for thing's role: "subj", "obj" or "" ("what did they *share*" asks an object)
+    years: frozenset[str]  # "2019": evidence must carry it
+    numbers: frozenset[str]  # other numerals the question names ("22nd", "3")
+    entities: tuple[str, ...]  # named entities the question names, as written
+    yes_no: bool
+    negated: bool
+    comparison: bool
+
+    @property
+    def constraints(self) -> tuple[str, ...]:
+        """The hard constraints, years first: what an answer's evidence must carry."""
+        return tuple(sorted(self.years)) + tuple(sorted(self.numbers - self.years)) + self.entities
+
+
+def analyse(question: str, noun_type: NounTyper | None = None) -> QuestionProfile:
+    """The profile of `question`. `noun_type` types the head noun of "which/what X" questions
+    (the embedding model does it in the pipeline: "fleet" is an organisation, "port" a place)."""
+    doc = parse(question.strip())
+    wh_token = next((t for t in doc if t.tag_ in _WH_TAGS), None)
+    yes_no = _is_yes_no(doc, wh_token)
+    answer_type, wh, head = _answer_type(doc, wh_token, yes_no, noun_type)
+    asked_span = {t.i for t in _asking_tokens(doc, wh_token)}
+    lemmas = frozenset(
+        t.lemma_.lower() for t in doc
+        if t.i not in asked_span and not (t.is_stop or t.is_punct or t.is_space) and t.tag_ not in _WH_TAGS
+    )
+    years = frozenset(t.text.rstrip("s") for t in doc if _YEAR.match(t.text))
+    numbers = frozenset(
+        t.text for t in doc if t.i not in asked_span and any(ch.isdigit() for ch in t.text)
+    ) - years
+    entities = tuple(dict.fromkeys(e.text for e in doc.ents if e.label_ in NAMED_LABELS))
+    return QuestionProfile(
+        text=question,
+        answer_type=answer_type,
+        wh=wh,
+        head=head,
+        lemmas=lemmas,
+        verbs=frozenset(t.lemma_.lower() for t in doc if t.pos_ == "VERB" and t.i not in asked_span),
+        role=_role(wh_token),
+        years=years,
+        numbers=frozenset(numbers),
+        entities=entities,
+        yes_no=yes_no,
+        negated=any(t.dep_ == "neg" for t in doc),
+        comparison=any(t.tag_ in ("JJR", "JJS", "RBR", "RBS") for t in doc if t.i not in asked_span),
+    )
+
+
+def _is_yes_no(doc: Doc, wh_token: Token | None) -> bool:
+    """Opens with an auxiliary or modal ("Did …", "Is …", "Can …") and asks no wh-question before it."""
+    first = next((t for t in doc if not t.is_punct and not t.is_space), None)
+    if first is None:
+        return False
+    opens_aux = first.pos_ == "AUX" or first.tag_ == "MD"
+    return opens_aux and (wh_token is None or wh_token.i > first.head.i)
+
+
+def role_of(token: Token) -> str:
+    """A dependency label reduced to what the answer's place in a clause needs: subject or object."""
+    if token.dep_ in ("nsubj", "nsubjpass", "csubj", "expl"):
+        return "subj"
+    if token.dep_ in ("dobj", "pobj", "attr", "oprd", "dative"):
+        return "obj"
+    return ""
+
+
+def _role(wh_token: Token | None) -> str:
+    if wh_token is None:
+        return ""
+    return role_of(wh_token.head if wh_token.dep_ == "det" else wh_token)
+
+
+def _asking_tokens(doc: Doc, wh_token: Token | None) -> list[Token]:
+    """The words that ask rather than say what about: "how *many*", "which" itself."""
+    if wh_token is None:
+        return []
+    out = [wh_token]
+    if wh_token.lower_ == "how" and wh_token.i + 1 < len(doc) and doc[wh_token.i + 1].pos_ in ("ADJ", "ADV"):
+        out.append(doc[wh_token.i + 1])
+    return out
+
+
+def _answer_type(
+    doc: Doc, wh_token: Token | None, yes_no: bool, noun_type: NounTyper | None
+) -> tuple[AnswerType, str, str]:
+    if yes_no:
+        return AnswerType.YES_NO, "", ""
+    if wh_token is None:
+        return AnswerType.THING, "", ""
+    word = wh_token.lower_
+    if word in _WH_TYPE:
+        return _WH_TYPE[word], word, ""
+    if word == "how":
+        nxt = doc[wh_token.i + 1] if wh_token.i + 1 < len(doc) else None
+        if nxt is not None and nxt.pos_ in ("ADJ", "ADV") and nxt.lower_ not in ("come",):
+            return AnswerType.QUANTITY, f"how {nxt.lower_}", ""
+        return AnswerType.MANNER, "how", ""
+    # "which fleet", "what kind of strikes", "in which region": the noun the wh-word determines
+    head = wh_token.head if wh_token.dep_ == "det" and wh_token.head.pos_ in ("NOUN", "PROPN") else None
+    chunk = next((c for c in doc.noun_chunks if c.start <= wh_token.i < c.end and c.root.i != wh_token.i), None)
+    if head is None and chunk is not None:
+        head = chunk.root
+    if head is None:
+        return AnswerType.THING, word, ""
+    lemma = head.lemma_.lower()
+    kind = noun_type(lemma) if noun_type else None
+    return kind or AnswerType.THING, word, lemma

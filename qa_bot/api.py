@@ -143,7 +143,8 @@ class QABot:
         if draft.abstained:
             return draft
         tuning = self.settings.tuning
-        missing = unmet_constraints(profile, draft.citations) if tuning.constraint_abstention else []
+        checked = tuning.constraint_abstention and len(profile.lemmas) <= tuning.constraint_max_terms
+        missing = unmet_constraints(profile, draft.citations) if checked else []
         untyped = (
             tuning.type_abstention and is_typed(profile.answer_type) and draft.citations
             and not holds_type(profile, draft.citations[0].sentence)

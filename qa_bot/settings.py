@@ -52,6 +52,9 @@ class Tuning(BaseModel):
     type_min_margin: float = 0.05
     # abstain when the question names a year, number or name that no cited passage, title or date carries
     constraint_abstention: bool = True
+    # ... for questions of at most this many content words: a long, many-part question ("which company,
+    # reported by TechCrunch in 2023, …") is answered a part at a time, one passage carrying one part
+    constraint_max_terms: int = 10
     # abstain when a typed question's ("who", "when", "how many") best evidence holds no span of that type
     type_abstention: bool = False
 

@@ -11,7 +11,7 @@ from qa_bot.language import AnswerType, NounTyper, analyse, nlp, short_answer
 from qa_bot.language.constraints import unmet_constraints
 from qa_bot.settings import Tuning
 from qa_bot.types import Citation
-from tests.conftest import SEED_ASKED_ON, write
+from conftest import SEED_ASKED_ON, write
 
 
 def test_the_loaded_pipeline_is_explosions_en_core_web_sm_3_8_0():

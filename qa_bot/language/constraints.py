@@ -12,6 +12,7 @@ from qa_bot.language.profile import QuestionProfile
 from qa_bot.types import Citation
 
 NAME_STEM = 5  # "Ukrain-e/-ian", "Russi-a/-an": a name's forms share their first letters
+_POSSESSIVE = re.compile(r"['’]s$")
 _WORD = re.compile(r"[\w’'.-]+")
 
 
@@ -19,7 +20,7 @@ def unmet_constraints(profile: QuestionProfile, citations: Sequence[Citation]) -
     """The question's constraints that none of the cited passages carries, in the question's order."""
     if not citations:
         return []
-    texts = [f"{c.title}\n{c.text}" for c in citations]
+    texts = [f"{c.title}\n{c.source}\n{c.text}" for c in citations]
     years = {str(c.published.year) for c in citations if c.published}
     words = {w.lower().strip(".’'") for t in texts for w in _WORD.findall(t)}
     missing = []
@@ -39,4 +40,5 @@ def unmet_constraints(profile: QuestionProfile, citations: Sequence[Citation]) -
 
 
 def _name_words(entity: str) -> list[str]:
-    return [w.lower().strip(".’'") for w in _WORD.findall(entity) if len(w) > 2 and w[:1].isupper()]
+    words = (_POSSESSIVE.sub("", w).lower().strip(".’'") for w in _WORD.findall(entity) if w[:1].isupper())
+    return [w for w in words if len(w) > 2]

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from spacy.language import Language
-from spacy.tokens import Doc
+if TYPE_CHECKING:  # spaCy itself is imported on first use: it takes ~1 s, and ingest never needs it
+    from spacy.language import Language
+    from spacy.tokens import Doc
 
 # The profile and the short answers need tags, the parse (noun chunks, heads), lemmas and entities;
 # nothing else of the packaged pipeline is used, and nothing is disabled that they need.

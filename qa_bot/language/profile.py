@@ -8,7 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-from spacy.tokens import Doc, Token
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Token
 
 from qa_bot.language.pipeline import parse
 
@@ -46,6 +49,7 @@ class QuestionProfile:
     answer_type: AnswerType
     wh: str  # the wh-word ("which", "how many", …), "" for yes/no and wh-less questions
     head: str  # the noun the wh-word asks about ("which *fleet*"), its lemma; "" when none
+    heads: frozenset[str]  # it and the noun it is a kind of ("what type *of numbers*")
     lemmas: frozenset[str]  # content lemmas, lower-cased
     verbs: frozenset[str]  # lemmas of its main verbs ("led", "injured"): the answer hangs off them
     role: str  # the asked-for thing's role: "subj", "obj" or "" ("what did they *share*" asks an object)
@@ -69,6 +73,11 @@ def analyse(question: str, noun_type: NounTyper | None = None) -> QuestionProfil
     wh_token = next((t for t in doc if t.tag_ in _WH_TAGS), None)
     yes_no = _is_yes_no(doc, wh_token)
     answer_type, wh, head = _answer_type(doc, wh_token, yes_no, noun_type)
+    heads = {head} if head else set()
+    for token in doc:
+        if head and token.lemma_.lower() == head:
+            heads.update(g.lemma_.lower() for p in token.children if p.dep_ == "prep" and p.lower_ == "of"
+                         for g in p.children if g.dep_ == "pobj")
     asked_span = {t.i for t in _asking_tokens(doc, wh_token)}
     lemmas = frozenset(
         t.lemma_.lower() for t in doc
@@ -84,6 +93,7 @@ def analyse(question: str, noun_type: NounTyper | None = None) -> QuestionProfil
         answer_type=answer_type,
         wh=wh,
         head=head,
+        heads=frozenset(heads),
         lemmas=lemmas,
         verbs=frozenset(t.lemma_.lower() for t in doc if t.pos_ == "VERB" and t.i not in asked_span),
         role=_role(wh_token),
@@ -150,6 +160,10 @@ def _answer_type(
     chunk = next((c for c in doc.noun_chunks if c.start <= wh_token.i < c.end and c.root.i != wh_token.i), None)
     if head is None and chunk is not None:
         head = chunk.root
+    if head is None and wh_token.head.lemma_ == "be" and wh_token.dep_ in ("attr", "nsubj"):
+        # "What is the major tributary of the Rhine?": the thing asked about is the copula's other side
+        head = next((c for c in wh_token.head.children
+                     if c.i != wh_token.i and c.dep_ in ("nsubj", "attr") and c.pos_ in ("NOUN", "PROPN")), None)
     if head is None:
         return AnswerType.THING, word, ""
     lemma = head.lemma_.lower()

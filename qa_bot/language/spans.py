@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spacy.tokens import Doc, Span, Token
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Token
 
 from qa_bot.language.pipeline import parse
 from qa_bot.language.profile import AnswerType, QuestionProfile, role_of
@@ -46,7 +49,7 @@ def short_answer(profile: QuestionProfile, sentence: str) -> ShortAnswer | None:
         return None
     doc = parse(sentence)
     asked = _asked_words(profile)
-    heads = [t for t in doc if profile.head and t.lemma_.lower() == profile.head]
+    heads = [t for t in doc if t.lemma_.lower() in profile.heads]
     candidates = [
         c for c in _candidates(doc, profile.answer_type, bool(profile.head))
         if not _named_by_question(doc, c, asked) and not _modifies(doc, c, heads)
@@ -64,7 +67,7 @@ def short_answer(profile: QuestionProfile, sentence: str) -> ShortAnswer | None:
         # the small model's entity labels are noisy ("Kharkiv" a person), so a second-choice label
         # costs one tree step, not the candidate
         near = _distance(doc, c, verbs) + mismatch + c.tier * LABEL_MISMATCH
-        return (_distance(doc, c, heads), near, _distance(doc, c, anchors), c.start)
+        return (_distance(doc, c, heads), near, _distance(doc, c, anchors), _gap(c, anchors))
 
     best = min(candidates, key=rank)
     span = doc[best.start : best.end]
@@ -90,13 +93,21 @@ def _candidates(doc: Doc, kind: AnswerType, wh_det: bool = False) -> list[_Candi
         out = [_Candidate(e.start, e.end, 0) for e in doc.ents if e.label_ in wanted]
         if kind is AnswerType.QUANTITY:
             out += _loose_numbers(doc)
+            # "how long": a duration the recogniser files as a date or time ("45 minutes")
+            out += [_Candidate(e.start, e.end, 1) for e in doc.ents
+                    if e.label_ in DATE_LABELS and any(t.like_num for t in e)]
         elif kind is not AnswerType.DATE:
             out += [_Candidate(e.start, e.end, 1) for e in doc.ents if e.label_ in _NAMED and e.label_ not in wanted]
             # names the recogniser missed ("Angelique Kerber"): noun phrases headed by a proper noun
             in_entity = {i for e in doc.ents for i in range(e.start, e.end)}
             out += [_Candidate(c.start, c.end, 1) for c in doc.noun_chunks
                     if c.root.pos_ == "PROPN" and c.root.i not in in_entity]
+            # "who made up 19%?" "international students": any noun phrase, last
+            out += [_Candidate(c.start, c.end, 2) for c in doc.noun_chunks
+                    if c.root.pos_ == "NOUN" and c.root.i not in in_entity]
         return out
+    if kind is AnswerType.CAUSE:
+        return _reasons(doc) + [_Candidate(c.start, c.end, 1) for c in doc.noun_chunks if c.root.pos_ != "PRON"]
     if kind is AnswerType.MANNER:
         return [_adjective(t) for t in doc if t.pos_ == "ADJ" and t.dep_ != "conj"]
     # a thing, a cause, or anything untyped: a noun phrase; for "which X" a name first
@@ -105,6 +116,20 @@ def _candidates(doc: Doc, kind: AnswerType, wh_det: bool = False) -> list[_Candi
         return [_Candidate(c.start, c.end, 0) for c in chunks]
     names = [_Candidate(e.start, e.end, 0) for e in doc.ents if e.label_ in _NAMED]
     return names + [_Candidate(c.start, c.end, 0 if c.root.pos_ == "PROPN" else 1) for c in chunks]
+
+
+def _reasons(doc: Doc) -> list[_Candidate]:
+    """Clauses that give a reason or purpose: "because …", "due to …", "to clean them"."""
+    out = []
+    for t in doc:
+        if t.dep_ == "mark" and t.lower_ in ("because", "since", "as"):
+            clause = t.head
+            out.append(_Candidate(t.i, clause.right_edge.i + 1, 0))
+        elif t.dep_ == "pcomp" and t.head.lower_ in ("due", "because", "owing"):
+            out.append(_Candidate(t.i + 1, t.right_edge.i + 1, 0))
+        elif t.pos_ == "VERB" and t.dep_ in ("advcl", "xcomp") and any(c.dep_ == "aux" and c.lower_ == "to" for c in t.children):
+            out.append(_Candidate(t.left_edge.i, t.right_edge.i + 1, 0))
+    return out
 
 
 def _adjective(t: Token) -> _Candidate:
@@ -184,6 +209,11 @@ def _distance(doc: Doc, c: _Candidate, anchors: list[Token]) -> int:
         else:  # another sentence root: far
             best = min(best, steps + len(up) + 1)
     return best
+
+
+def _gap(c: _Candidate, anchors: list[Token]) -> int:
+    """Words between the candidate and the nearest word shared with the question."""
+    return min((max(c.start - a.i, a.i - c.end + 1, 0) for a in anchors), default=c.start)
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

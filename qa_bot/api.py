@@ -146,7 +146,7 @@ class QABot:
         checked = tuning.constraint_abstention and len(profile.lemmas) <= tuning.constraint_max_terms
         missing = unmet_constraints(profile, draft.citations) if checked else []
         untyped = (
-            tuning.type_abstention and is_typed(profile.answer_type) and draft.citations
+            draft.evidence_score < tuning.type_abstention_below and is_typed(profile.answer_type) and draft.citations
             and not holds_type(profile, draft.citations[0].sentence)
         )
         if not missing and not untyped:

@@ -83,8 +83,11 @@ def is_typed(kind: AnswerType) -> bool:
 
 
 def holds_type(profile: QuestionProfile, sentence: str) -> bool:
-    """Whether the sentence holds any span of the asked type that the question does not name."""
-    return short_answer(profile, sentence) is not None
+    """Whether the sentence holds a span of the asked type itself (not a second choice) that the
+    question does not name."""
+    doc = parse(sentence)
+    asked = _asked_words(profile)
+    return any(c.tier == 0 and not _named_by_question(doc, c, asked) for c in _candidates(doc, profile.answer_type))
 
 
 def _candidates(doc: Doc, kind: AnswerType, wh_det: bool = False) -> list[_Candidate]:

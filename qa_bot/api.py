@@ -20,6 +20,7 @@ from qa_bot.ingest.indexer import Indexer, Progress
 from qa_bot.language import NounTyper, QuestionProfile, analyse, holds_type, is_typed, short_answer
 from qa_bot.language.constraints import unmet_constraints
 from qa_bot.retrieve import HybridRetriever
+from qa_bot.retrieve.question import kind_of
 from qa_bot.settings import AnswererKind, Settings
 from qa_bot.store import ArticleRecord, ChromaStore, Filters
 from qa_bot.types import Answer, IngestReport
@@ -105,9 +106,11 @@ class QABot:
         # counted: a count of 100k chunks costs ~7 ms, of their articles under 1 ms
         if self.store.count_articles() == 0:
             raise EmptyIndexError("The index is empty; add articles first with `qa-bot ingest PATH`.")
-        kind = AnswererKind.from_str(answerer) if isinstance(answerer, str) else (answerer or self.settings.answerer)
-        standalone = self._condense(question, history, kind)
+        answerer_kind = AnswererKind.from_str(answerer) if isinstance(answerer, str) else (answerer or self.settings.answerer)
+        standalone = self._condense(question, history, answerer_kind)
         question_vector = self.embedder.encode([standalone])[0]
+        profile = analyse(standalone, self._noun_typer)  # the one reading of the question, for every step
+        kind = kind_of(profile.answer_type.value) if self.settings.tuning.profile_typing else None
         top_k = top_k or self.settings.top_k
         pool = self.retriever.retrieve(
             standalone,
@@ -115,12 +118,12 @@ class QABot:
             filters=filters,
             query_vector=question_vector,
             asked_on=when,
+            kind=kind,
         )
         lexical = self.retriever.lexical.current()
-        evidence = select_evidence(standalone, question_vector, pool, self.embedder, lexical.idf, when)
+        evidence = select_evidence(standalone, question_vector, pool, self.embedder, lexical.idf, when, kind)
         passages = rerank_by_evidence(pool, evidence)[:top_k]
-        draft = self._answerer(kind).answer(standalone, passages, evidence, when)
-        profile = analyse(standalone, self._noun_typer)
+        draft = self._answerer(answerer_kind).answer(standalone, passages, evidence, when)
         draft = self._check_constraints(profile, draft)
         short = short_answer(profile, draft.citations[0].sentence) if draft.citations and not draft.abstained else None
         return Answer(

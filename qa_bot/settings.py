@@ -58,6 +58,9 @@ class Tuning(BaseModel):
     # a typed question ("who", "when", "how many") whose cited sentence holds no span of that type is
     # refused when its evidence score is under this (0: never); see docs/BENCHMARKS.md for what was tried
     type_abstention_below: float = 0.0
+    # evidence and boosts type the question from its profile (spaCy + embedding model) instead of the
+    # regexes of retrieve/question.py; off: it lost squad2 hit@1 on both halves (docs/BENCHMARKS.md)
+    profile_typing: bool = False
 
 
 def _default_cache_dir() -> Path:

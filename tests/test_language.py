@@ -34,6 +34,9 @@ def test_the_loaded_pipeline_is_explosions_en_core_web_sm_3_8_0():
         ("How did Zelensky characterize the first exchanges?", AnswerType.MANNER),
         ("Did the talks end early?", AnswerType.YES_NO),
         ("Is Abu Dhabi the venue of the next round?", AnswerType.YES_NO),
+        ("Between the report from The Verge and the report from Wired, is there consistency in the focus?", AnswerType.YES_NO),
+        ("Does the article say who won the match?", AnswerType.YES_NO),
+        ("Considering the articles from The Verge and CNET, which company released the watch?", AnswerType.THING),
         ("What did the negotiators share?", AnswerType.THING),
         # the opening wh-word asks, a later "when" does not
         ("Who can enforce the law when states provide lesser rights?", AnswerType.PERSON),

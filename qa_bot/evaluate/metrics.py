@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from qa_bot.evaluate.gold import GoldQuestion
+from qa_bot.language.patterns import CITATION_MARKER
 
 # The keys `qa-bot eval --json` prints, in the order people read them.
 RETRIEVAL_KEYS = ("evidence_hit@1", "evidence_hit@5", "mrr")
@@ -91,14 +92,13 @@ def _is_punctuation(ch: str) -> bool:
     return ch in string.punctuation or unicodedata.category(ch).startswith("P")
 
 
-_CITATION_MARKER = re.compile(r"\[\d+\]")
 
 
 def normalize_answer(text: str) -> str:
     """SQuAD's normalisation (lower case, no punctuation, no a/an/the, single spaces), except that
     the hyphen, the Unicode minus and the dashes separate words, so "−16°C" and "-16°C" agree and
     "Abu Dhabi" is found in "Abu Dhabi-based". Citation markers ("[1]") are not part of the answer."""
-    text = _CITATION_MARKER.sub(" ", text)
+    text = CITATION_MARKER.sub(" ", text)
     text = unicodedata.normalize("NFKC", text).translate(_DASHES).lower()
     text = "".join(" " if ch == "-" else ("" if _is_punctuation(ch) else ch) for ch in text)
     text = _ARTICLES.sub(" ", text)

@@ -107,12 +107,23 @@ def analyse(question: str, noun_type: NounTyper | None = None) -> QuestionProfil
 
 
 def _is_yes_no(doc: Doc, wh_token: Token | None) -> bool:
-    """Opens with an auxiliary or modal ("Did …", "Is …", "Can …") and asks no wh-question before it."""
-    first = next((t for t in doc if not t.is_punct and not t.is_space), None)
-    if first is None:
-        return False
-    opens_aux = first.pos_ == "AUX" or first.tag_ == "MD"
-    return opens_aux and (wh_token is None or wh_token.i > first.head.i)
+    """The main clause's auxiliary comes before its subject ("*Did* Zelensky say …", "Between A and
+    B, *is* there …"), and no wh-word asks before it ("Does it say *who* won?" is still yes/no)."""
+    aux = None
+    root = next((t for t in doc if t.dep_ == "ROOT"), None)
+    if root is not None:
+        inverted = root if root.pos_ == "AUX" else next(
+            (c for c in root.children if c.dep_ in ("aux", "auxpass") and c.i < root.i), None)
+        subject = next((c for c in root.children if c.dep_ in ("nsubj", "nsubjpass", "expl", "csubj")), None)
+        if inverted is not None and subject is not None and inverted.i < subject.i:
+            aux = inverted
+    if aux is None:
+        # long questions the parser splits oddly: an auxiliary opening the question or a clause after
+        # a comma ("Between the report from A and the report from B, *is* there …")
+        words = [t for t in doc if not t.is_space]
+        aux = next((t for k, t in enumerate(words) if (t.pos_ == "AUX" or t.tag_ == "MD")
+                    and (k == 0 or words[k - 1].text == ",")), None)
+    return aux is not None and (wh_token is None or wh_token.i > aux.i)
 
 
 def role_of(token: Token) -> str:

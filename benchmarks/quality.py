@@ -25,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(1, str(ROOT))  # this checkout's qa_bot, not whichever one the virtualenv installed
 
 from baseline import evaluate_baseline  # noqa: E402
 

@@ -70,7 +70,7 @@ def short_answer(profile: QuestionProfile, sentence: str) -> ShortAnswer | None:
         return (_distance(doc, c, heads), near, _distance(doc, c, anchors), _gap(c, anchors))
 
     best = min(candidates, key=rank)
-    span = doc[best.start : best.end]
+    span = _with_of_phrase(doc, doc[best.start : best.end])
     start, end = _trim(sentence, span.start_char, span.end_char)
     if start >= end:
         return None
@@ -212,6 +212,14 @@ def _distance(doc: Doc, c: _Candidate, anchors: list[Token]) -> int:
         else:  # another sentence root: far
             best = min(best, steps + len(up) + 1)
     return best
+
+
+def _with_of_phrase(doc: Doc, span):
+    """A noun phrase with the "of …" that completes it: "the concept *of message switching*"."""
+    of = next((c for c in span.root.rights if c.dep_ == "prep" and c.lower_ == "of" and c.i >= span.end), None)
+    if of is None or span.root.ent_type_:
+        return span
+    return doc[span.start : of.right_edge.i + 1]
 
 
 def _gap(c: _Candidate, anchors: list[Token]) -> int:

@@ -25,11 +25,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(1, str(ROOT))  # this checkout's qa_bot, not whichever one the virtualenv installed
 
 from baseline import evaluate_baseline  # noqa: E402
 
 from qa_bot.evaluate.cli import write_outputs  # noqa: E402
+from qa_bot.evaluate.metrics import summarize  # noqa: E402
 from qa_bot.evaluate.runner import evaluate  # noqa: E402
+from qa_bot.evaluate.split import half  # noqa: E402
 
 SETS = ("seed", "squad2", "multihop_rag", "realtimeqa")
 EVAL = ROOT.parent / "shared" / "eval"
@@ -42,6 +45,8 @@ COLUMNS = (  # (metric key, column title)
     ("answer_contained", "contained"),
     ("answer_f1", "F1"),
     ("exact_match", "EM"),
+    ("short_answer_f1", "short F1"),
+    ("short_answer_em", "short EM"),
     ("citation_precision", "cite P"),
     ("citation_recall", "cite R"),
     ("abstention_accuracy", "abstain acc"),
@@ -90,9 +95,16 @@ def corpus_prefix(corpus: Path, questions: Path, limit: int, work: Path) -> tupl
     return target, len(records), total
 
 
-def run_set(name: str, work: Path, limit: int | None, baseline: bool, progress: bool, prefix: bool = False) -> dict:
+def halves(results) -> dict:
+    """The metrics of the `tune` and the `check` half of one run's questions."""
+    return {h: summarize([r.score for r in results if half(r.gold.id) == h]) for h in ("tune", "check")}
+
+
+def run_set(
+    name: str, work: Path, limit: int | None, baseline: bool, progress: bool, prefix: bool = False, split: str = "all"
+) -> dict:
     corpus, questions = corpus_of(name), EVAL / name / "questions.jsonl"
-    entry = {"set": name, "limit": limit, "when": datetime.now(timezone.utc).isoformat(timespec="minutes"), "commit": STARTED_AT}
+    entry = {"set": name, "limit": limit, "split": split, "when": datetime.now(timezone.utc).isoformat(timespec="minutes"), "commit": STARTED_AT}
     from qa_bot.settings import Settings
 
     # ingest skips articles whose text is unchanged, whatever the chunk size: an index per chunking
@@ -103,15 +115,20 @@ def run_set(name: str, work: Path, limit: int | None, baseline: bool, progress: 
         entry["corpus_prefix"] = [used, total]
         index = work / f"index-{name}-prefix-{used}-{chunking}"
     t = time.perf_counter()
-    run = evaluate(corpus, questions, index_dir=index, limit=limit, progress=progress)
+    run = evaluate(corpus, questions, index_dir=index, limit=limit, progress=progress, split=split)
     write_outputs(run, work / "reports" / name / "qa-bot")
     entry["qa-bot"] = {"metrics": run.metrics, "meta": run.meta, "seconds": round(time.perf_counter() - t, 1)}
+    if split == "all":
+        for h, metrics in halves(run.results).items():
+            entry[f"qa-bot {h}"] = {"metrics": metrics}
     print(f"[{name}] qa-bot done in {entry['qa-bot']['seconds']} s", file=sys.stderr, flush=True)
     if baseline:
         t = time.perf_counter()
         base = evaluate_baseline(corpus, questions, limit, progress=progress)
         write_outputs(base, work / "reports" / name / "llama-index")
         entry["llama-index"] = {"metrics": base.metrics, "meta": base.meta, "seconds": round(time.perf_counter() - t, 1)}
+        for h, metrics in halves(base.results).items():
+            entry[f"llama-index {h}"] = {"metrics": metrics}
         print(f"[{name}] llama-index done in {entry['llama-index']['seconds']} s", file=sys.stderr, flush=True)
     return entry
 
@@ -128,7 +145,7 @@ def table(results: dict) -> str:
     lines = [head, rule]
     for name in [s for s in SETS if s in results] + [s for s in results if s not in SETS]:
         entry = results[name]
-        for system in ("qa-bot", "llama-index"):
+        for system in ("qa-bot", "qa-bot tune", "qa-bot check", "llama-index", "llama-index tune", "llama-index check"):
             if system not in entry:
                 continue
             m = entry[system]["metrics"]
@@ -216,6 +233,8 @@ def main() -> int:
                         help="with --limit: index only the leading part of the corpus holding those questions' evidence")
     parser.add_argument("--work", type=Path, default=Path.home() / ".cache" / "qa-bot" / "bench")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--split", choices=("tune", "check", "all"), default="all",
+                        help="ask only one half (stable hash of the question id); 'all' also reports both halves")
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/BENCHMARKS.md")
     parser.add_argument("--doc-only", action="store_true", help="only rewrite docs/BENCHMARKS.md from <work>/quality.json")
     args = parser.parse_args()
@@ -231,7 +250,7 @@ def main() -> int:
         return 0
     progress = sys.stderr.isatty()
     for name in args.sets:
-        entry = run_set(name, args.work, args.limit, not args.no_baseline, progress, args.prefix_corpus)
+        entry = run_set(name, args.work, args.limit, not args.no_baseline, progress, args.prefix_corpus, args.split)
         results = load()
         if args.no_baseline and "llama-index" in results.get(name, {}) and results[name].get("limit") == args.limit:
             entry["llama-index"] = results[name]["llama-index"]

@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from qa_bot.answer import ExtractiveAnswerer, rerank_by_evidence, select_evidence
-from qa_bot.answer.base import Answerer
+from qa_bot.answer.base import ABSTAIN_TEXT, AnswerDraft, Answerer
 from qa_bot.chat import condense
 from qa_bot.chat.history import bounded_history
 from qa_bot.embed import Embedder
@@ -20,7 +20,10 @@ from qa_bot.errors import EmptyIndexError, InputError
 from qa_bot.ingest.fetch import Fetcher, is_url
 from qa_bot.ingest.indexer import Indexer, Progress
 from qa_bot.ingest.web import WebSources
+from qa_bot.language import NounTyper, QuestionProfile, analyse, holds_type, is_typed, short_answer
+from qa_bot.language.constraints import unmet_constraints
 from qa_bot.retrieve import HybridRetriever
+from qa_bot.retrieve.question import kind_of
 from qa_bot.settings import AnswererKind, Settings
 from qa_bot.store import ArticleRecord, ChromaStore, Filters
 from qa_bot.types import Answer, IngestReport, plural
@@ -60,6 +63,8 @@ class QABot:
         self._answerers: dict[AnswererKind, Answerer] = {
             AnswererKind.EXTRACTIVE: ExtractiveAnswerer(s.min_evidence)
         }
+        tuning = s.tuning
+        self._noun_typer = NounTyper(self.embedder.encode, tuning.type_min_cosine, tuning.type_min_margin)
         self._lock = threading.Lock()
         self._llm_lock = threading.RLock()  # builds the LLM and its answerer once, on first use
         self._llm = None
@@ -134,27 +139,32 @@ class QABot:
         if articles == 0:
             raise EmptyIndexError("The index is empty; add articles first with `qa-bot ingest PATH`.")
         progress(f"Searching {plural(articles, 'article')}…")
-        kind = _answerer_kind(answerer, s.answerer)
-        standalone = self._condense(question, history, kind)
+        answerer_kind = _answerer_kind(answerer, s.answerer)
+        standalone = self._condense(question, history, answerer_kind)
         if len(standalone) > s.max_question_chars:  # a rewrite quotes earlier turns: keep it in budget
             standalone = standalone[: s.max_question_chars].rsplit(" ", 1)[0]
         question_vector = self.embedder.encode([standalone])[0]
+        profile = analyse(standalone, self._noun_typer)  # the one reading of the question, for every step
+        kind = kind_of(profile.answer_type.value) if s.tuning.profile_typing else None
         pool = self.retriever.retrieve(
             standalone,
             top_k=max(top_k, EVIDENCE_POOL),
             filters=filters,
             query_vector=question_vector,
             asked_on=when,
+            kind=kind,
         )
         progress(f"Reading {plural(len(pool), 'passage')}…")
         lexical = self.retriever.lexical.current()
-        evidence = select_evidence(standalone, question_vector, pool, self.embedder, lexical.idf, when)
+        evidence = select_evidence(standalone, question_vector, pool, self.embedder, lexical.idf, when, kind)
         passages = rerank_by_evidence(pool, evidence)[:top_k]
-        if kind is AnswererKind.LLM:
+        if answerer_kind is AnswererKind.LLM:
             progress("Writing the answer with the language model, then checking its citations…")
         else:
             progress("Choosing the sentences to cite…")
-        draft = self._answerer(kind, progress).answer(standalone, passages, evidence, when)
+        draft = self._answerer(answerer_kind, progress).answer(standalone, passages, evidence, when)
+        draft = self._check_constraints(profile, draft)
+        short = short_answer(profile, draft.citations[0].sentence) if draft.citations and not draft.abstained else None
         return Answer(
             text=draft.text,
             abstained=draft.abstained,
@@ -165,7 +175,25 @@ class QABot:
             answerer=draft.answerer,
             fallback_reason=draft.fallback_reason,
             evidence_score=draft.evidence_score,
+            short_answer=short,
+            answer_type=profile.answer_type.value,
         )
+
+    def _check_constraints(self, profile: QuestionProfile, draft: AnswerDraft) -> AnswerDraft:
+        """An answer whose cited passages miss a year, number or name the question asks about is no
+        answer; nor, when so tuned, one to a typed question whose sentence holds nothing of that type."""
+        if draft.abstained:
+            return draft
+        tuning = self.settings.tuning
+        checked = tuning.constraint_abstention and len(profile.lemmas) <= tuning.constraint_max_terms
+        missing = unmet_constraints(profile, draft.citations) if checked else []
+        untyped = (
+            draft.evidence_score < tuning.type_abstention_below and is_typed(profile.answer_type) and draft.citations
+            and not holds_type(profile, draft.citations[0].sentence)
+        )
+        if not missing and not untyped:
+            return draft
+        return AnswerDraft(ABSTAIN_TEXT, True, [], draft.answerer, draft.evidence_score)
 
     def stream(
         self,
@@ -177,6 +205,8 @@ class QABot:
         """Text pieces as they become available, then the final `Answer` (whose text is what counts:
         an LLM draft whose citations fail the check is replaced by the extractive answer)."""
         answer = self.ask(question, history=history, asked_on=asked_on, **options)
+        if answer.short_answer:  # shown first everywhere, so streamed first
+            yield answer.short_answer.text + "\n\n"
         for piece in re.findall(r"\S+\s*", answer.text):
             yield piece
         yield answer

@@ -77,6 +77,8 @@ def _print_answer(answer, as_json: bool) -> None:
         return
     if answer.standalone_question and answer.standalone_question != answer.question:
         print(f"(understood as: {answer.standalone_question})")
+    if answer.short_answer:
+        print(answer.short_answer.text)
     print(answer.text)
     for c in answer.citations:
         where = " — ".join(x for x in (c.title, c.source, f"p. {c.page}" if c.page else "") if x)

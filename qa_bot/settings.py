@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import Enum
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from qa_bot.errors import InputError
@@ -41,6 +41,26 @@ class Precision(ChoiceEnum):
     AUTO = "auto"
     BF16 = "bf16"
     FP32 = "fp32"
+
+
+class Tuning(BaseModel):
+    """Constants chosen on the `tune` half of the dev sets (docs/BENCHMARKS.md); eval writes them
+    into its metrics so a row can be reproduced. Override with QA_BOT_TUNING='{"key": value}'."""
+
+    # a "which X" noun is typed when its cosine to a type's prototype reaches this, ahead of the next by the margin
+    type_min_cosine: float = 0.40
+    type_min_margin: float = 0.05
+    # abstain when the question names a year, number or name that no cited passage, title or date carries
+    constraint_abstention: bool = True
+    # ... for questions of at most this many content words: a long, many-part question ("which company,
+    # reported by TechCrunch in 2023, …") is answered a part at a time, one passage carrying one part
+    constraint_max_terms: int = 10
+    # a typed question ("who", "when", "how many") whose cited sentence holds no span of that type is
+    # refused when its evidence score is under this (0: never); see docs/BENCHMARKS.md for what was tried
+    type_abstention_below: float = 0.0
+    # evidence and boosts type the question from its profile (spaCy + embedding model) instead of the
+    # regexes of retrieve/question.py; off: it lost squad2 hit@1 on both halves (docs/BENCHMARKS.md)
+    profile_typing: bool = False
 
 
 def _default_cache_dir() -> Path:
@@ -95,6 +115,8 @@ class Settings(BaseSettings):
     # (never with cookies or a login); none by default
     api_max_body_mb: float = 1.0
     cors_origins: list[str] = []
+
+    tuning: Tuning = Field(default_factory=Tuning)
 
     answerer: AnswererKind = AnswererKind.EXTRACTIVE
     llm_backend: LLMBackend = LLMBackend.SMOLLM2

@@ -83,6 +83,20 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class ShortAnswer:
+    """The few words that answer (an entity, a date, a number, a noun phrase), found in the cited
+    sentence: `start`/`end` are character offsets into that sentence (`Citation.sentence`)."""
+
+    text: str
+    start: int
+    end: int
+    kind: str = ""  # the answer type asked for ("person", "date", "quantity", …)
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "start": self.start, "end": self.end, "type": self.kind}
+
+
+@dataclass(frozen=True)
 class Answer:
     text: str
     abstained: bool
@@ -93,14 +107,18 @@ class Answer:
     answerer: str = "extractive"
     fallback_reason: str = ""  # why an LLM answer was replaced by the extractive one, if it was
     evidence_score: float = 0.0
+    short_answer: ShortAnswer | None = None  # inside the first citation's sentence; None: the sentence stands alone
+    answer_type: str = ""  # what the question asked for ("date", "person", "quantity", …)
 
     def to_dict(self) -> dict:
         return {
+            "short_answer": self.short_answer.to_dict() if self.short_answer else None,
             "answer": self.text,
             "abstained": self.abstained,
             "citations": [c.to_dict() for c in self.citations],
             "question": self.question,
             "standalone_question": self.standalone_question,
+            "answer_type": self.answer_type,
             "answerer": self.answerer,
             "fallback_reason": self.fallback_reason,
             "evidence_score": round(self.evidence_score, 4),

@@ -31,6 +31,13 @@ def test_ingest_then_ask_json(tmp_path):
     assert set(first) >= {"n", "doc_id", "title", "text", "start", "end", "score"}
     assert first["doc_id"] == SEED_DOC
     assert "New meetings are slated for February 1 in Abu Dhabi" in first["text"]
+    short = payload["short_answer"]
+    assert short["text"] == "February 1" and short["type"] == "date"
+    assert first["sentence"][short["start"] : short["end"]] == "February 1"
+
+    plain = run("ask", "When are the next talks?", "--asked-on", "2026-01-25", env={"QA_BOT_INDEX_DIR": str(index)})
+    assert plain.stdout.splitlines()[0] == "February 1"  # the short answer first, then the sentence
+    assert plain.stdout.splitlines()[1].startswith("New meetings are slated for February 1")
 
 
 def test_user_errors_exit_2_with_one_line(tmp_path):

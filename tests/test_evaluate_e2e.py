@@ -34,7 +34,8 @@ def seed_eval(tmp_path_factory):
 def test_seed_eval_prints_one_metrics_object_last(seed_eval):
     result, out = seed_eval
     metrics = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(metrics) == set(METRIC_KEYS) | {"by_type"}
+    assert set(metrics) == set(METRIC_KEYS) | {"by_type", "by_answer_type", "split", "tuning"}
+    assert metrics["split"] == "all" and "constraint_max_terms" in metrics["tuning"]
     assert metrics["n"] == 30 and metrics["n_answerable"] == 28
     for key in METRIC_KEYS:
         if not key.startswith(("latency", "n")):
@@ -42,6 +43,9 @@ def test_seed_eval_prints_one_metrics_object_last(seed_eval):
     assert 0 < metrics["latency_ms_p50"] <= metrics["latency_ms_p95"]
     assert metrics["answer_contained"] > 0.5 and metrics["evidence_hit@5"] > 0.5  # loose sanity only
     assert {"factoid", "temporal", "follow-up", "unanswerable"} <= set(metrics["by_type"])
+    # the short answer, not the whole sentence, is scored: the sentence alone scores 0.20 here
+    assert metrics["short_answer_f1"] >= 0.6 and metrics["short_answer_f1"] > metrics["answer_f1"] + 0.3
+    assert {"date", "person", "quantity"} <= set(metrics["by_answer_type"])
     assert json.loads((out / "metrics.json").read_text()) == metrics
 
 
@@ -52,7 +56,8 @@ def test_results_jsonl_has_every_question(seed_eval):
     follow_up = next(r for r in rows if r["id"] == "s28")
     assert follow_up["history"] and follow_up["standalone_question"] != follow_up["question"]
     for row in rows:
-        assert {"question", "gold_answers", "answer", "abstained", "citations", "retrieved", "metrics", "latency_ms"} <= set(row)
+        assert {"question", "gold_answers", "answer", "short_answer", "answer_type", "abstained", "citations",
+                "retrieved", "metrics", "latency_ms"} <= set(row)
         assert len(row["retrieved"]) <= 5 and all(r["chunk_id"] for r in row["retrieved"])
 
 
@@ -172,3 +177,21 @@ def test_on_a_server_the_gold_corpus_keeps_off_the_users_collection(monkeypatch)
     assert "collection" not in _keep_off_the_main_collection("idx", url)  # a folder the user chose
     monkeypatch.setenv("QA_BOT_COLLECTION", "mine")
     assert "collection" not in _keep_off_the_main_collection(None, url)  # a collection the user chose
+
+
+def test_split_asks_only_its_half(tmp_path):
+    """`--split check` asks the check half only; with the tune half it makes up the whole set."""
+    from qa_bot.evaluate.gold import read_questions
+    from qa_bot.evaluate.split import select_split
+
+    questions = SHARED_EVAL / "seed" / "questions.jsonl"
+    result = run(
+        "eval", "--corpus", str(SHARED_EVAL / "seed" / "corpus.jsonl"), "--questions", str(questions),
+        "--split", "check", "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout.strip().splitlines()[-1])
+    gold = read_questions(questions)
+    check, tune = select_split(gold, "check"), select_split(gold, "tune")
+    assert metrics["split"] == "check" and metrics["n"] == len(check)
+    assert 0 < len(check) < len(gold) and len(check) + len(tune) == len(gold)

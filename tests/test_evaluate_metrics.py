@@ -158,3 +158,19 @@ def test_percentile_edges():
     assert percentile([], 50) is None
     assert percentile([7.0], 95) == 7.0
     assert percentile([1.0, 2.0], 50) == 1.5
+
+
+def test_halves_are_disjoint_complete_and_fixed_by_the_id():
+    from qa_bot.evaluate.gold import GoldQuestion
+    from qa_bot.evaluate.split import half, select_split
+
+    gold = [GoldQuestion(id=f"q{i}", question="?", answers=("a",), answerable=True) for i in range(200)]
+    tune, check = select_split(gold, "tune"), select_split(gold, "check")
+    assert {q.id for q in tune}.isdisjoint(q.id for q in check)
+    assert len(tune) + len(check) == 200 and 70 < len(tune) < 130  # a hash, not a cut: about half each
+    assert select_split(list(reversed(gold)), "tune") == list(reversed(tune))  # order does not matter
+    assert select_split(gold, "all") == gold
+    # sha256 parity, written out: the halves never move between runs or machines
+    import hashlib
+
+    assert all(half(q.id) == ("tune" if hashlib.sha256(q.id.encode()).digest()[-1] % 2 == 0 else "check") for q in gold)

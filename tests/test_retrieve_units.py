@@ -106,10 +106,10 @@ def test_condense_follow_ups(question, history, expected):
 
 
 def test_question_words_leave_out_the_asked_for_quantity():
-    from qa_bot.answer.select import QuestionProfile
+    from qa_bot.answer.select import EvidenceQuery
     from qa_bot.text import terms
 
-    profile = QuestionProfile.of("How many days did the Warsaw Uprising last?", lambda term: 1.0)
+    profile = EvidenceQuery.of("How many days did the Warsaw Uprising last?", lambda term: 1.0)
     assert set(terms("days Warsaw Uprising")) <= profile.required
     assert not set(terms("many")) & profile.required  # "how many" says what is asked, not about what
     assert profile.kind is QuestionType.HOW_MANY

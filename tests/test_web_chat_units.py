@@ -90,11 +90,10 @@ def test_the_reader_highlights_every_cited_sentence_and_escapes_the_rest():
     assert "<mark>cited.</mark>" in html and "An excerpt of" in html
 
 
-def test_the_first_sentence_leads_in_bold_when_there_is_no_short_answer():
-    two = answer(text=SENTENCE + " More followed.")
-    html = cards.answer_html(two)
-    assert "<strong>New meetings are slated for February 1 &lt;b&gt;in&lt;/b&gt; Abu Dhabi.</strong>" in html
-    assert cards.lead(two) == SENTENCE
+def test_without_a_short_answer_the_cited_sentence_stands_alone():
+    html = cards.answer_html(answer(text=SENTENCE + " More followed."))
+    assert "<strong>" not in html and 'class="qa-short"' not in html
+    assert cards.short_text(answer()) == ""
 
 
 def test_ask_reports_its_steps_in_order(seed_bot):

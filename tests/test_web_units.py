@@ -10,10 +10,10 @@ from datetime import date
 import pytest
 
 from qa_bot.errors import InputError
-from qa_bot.types import Answer, Citation
+from qa_bot.types import Answer, Citation, ShortAnswer
 from qa_bot.web import cards
 from qa_bot.web.app import question_options
-from qa_bot.web.openai_api import split_messages, stream_events
+from qa_bot.web.openai_api import content_of, split_messages, stream_events
 from qa_bot.web.uploads import safe_name
 
 PASSAGE = "Talks ended. New meetings are slated for February 1 <b>in</b> Abu Dhabi. More later."
@@ -139,3 +139,20 @@ def test_stream_replaced_draft_sends_the_final_answer_whole():
     events = _events(["An unsupported draft.", answer(text="The checked answer.")])
     text = "".join(e["choices"][0]["delta"].get("content", "") for e in events[:-1])
     assert text.endswith("\n\nThe checked answer. [1]")
+
+
+def test_short_answer_comes_first_bold_in_the_chat_and_first_in_v1_content():
+    short = ShortAnswer("February 1", SENTENCE.index("February 1"), SENTENCE.index("February 1") + 10, "date")
+    html = cards.answer_html(answer(short_answer=short))
+    assert "<strong>February 1</strong>" in html
+    assert html.index("<strong>February 1</strong>") < html.index('class="qa-answer"')
+    assert content_of(answer(short_answer=short)) == f"February 1\n\n{SENTENCE} [1]"
+    assert content_of(answer()) == f"{SENTENCE} [1]"  # no short answer: the sentence stands alone
+    assert "<strong>" not in cards.answer_html(answer())
+
+
+def test_stream_with_a_short_answer_sends_it_first():
+    final = answer(text="New meetings are slated.", short_answer=ShortAnswer("February 1", 0, 10, "date"))
+    events = _events(["February 1\n\n", "New meetings ", "are slated.", final])
+    text = "".join(e["choices"][0]["delta"].get("content", "") for e in events[:-1])
+    assert text == "February 1\n\nNew meetings are slated. [1]"

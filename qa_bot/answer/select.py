@@ -70,8 +70,9 @@ class Evidence:
 
 
 @dataclass(frozen=True)
-class QuestionProfile:
-    """What the scorer needs to know of a question, worked out once."""
+class EvidenceQuery:
+    """What the sentence scorer needs to know of a question, worked out once (beside the language
+    layer's `QuestionProfile`, which it may take its kind from)."""
 
     kind: QuestionType
     direction: int
@@ -83,13 +84,13 @@ class QuestionProfile:
     negated: bool  # "what is *not* prevented…": evidence that does not negate answers another question
 
     @classmethod
-    def of(cls, question: str, idf: Callable[[str], float]) -> "QuestionProfile":
+    def of(cls, question: str, idf: Callable[[str], float], kind: QuestionType | None = None) -> "EvidenceQuery":
         content = {t for t in terms(_HOW.sub(" ", question)) if t not in _QUESTION_FRAME}
         optional = frozenset(terms(answer_type_words(question))) & content
         required = frozenset(content - optional) or frozenset(content)
         unseen = idf("\x00")  # the weight of a word no indexed passage contains
         return cls(
-            kind=classify(question),
+            kind=classify(question) if kind is None else kind,
             direction=temporal_direction(question),
             required=required,
             optional=optional,
@@ -116,9 +117,10 @@ def select_evidence(
     embedder: Embedder,
     idf: Callable[[str], float],
     asked_on: date | None = None,
+    kind: QuestionType | None = None,
 ) -> list[Evidence]:
-    """Every sentence of every passage, best evidence first."""
-    profile = QuestionProfile.of(question, idf)
+    """Every sentence of every passage, best evidence first; `kind` is the question's, from its profile."""
+    profile = EvidenceQuery.of(question, idf, kind)
     candidates = _sentences(passages)
     if not candidates:
         return []

@@ -12,6 +12,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from qa_bot.language.patterns import CITATION_MARKER as _MARKER
+from qa_bot.language.patterns import NAME as _NAME
+from qa_bot.language.patterns import YES_NO_OPENING as _YES_NO
 from qa_bot.text import terms
 
 # Share of a claim's content words its cited passages must contain. With three words or fewer this
@@ -23,11 +26,8 @@ MIN_CLAIM_COVERAGE = 0.75
 # mostly hold 0.3-0.8 of the key words, those of unanswerable ones 0.1-0.3.
 MIN_QUESTION_COVERAGE = 0.3
 
-_MARKER = re.compile(r"\[\s*(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\s*\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=\])\s*[.;]\s+(?=\S)")
-_YES_NO = re.compile(r"^\W*(yes|no)\b[\s,.:;!-]*", re.I)
 _NUMBER = re.compile(r"^\d")
-_NAME = re.compile(r"(?<=\s)[A-Z][\w’'-]*")  # capitalised words past the first: names, mostly
 # Words a question uses to ask rather than to say what about: not evidence of relevance.
 _ASKING = frozenset(terms("article articles report reports reported suggest suggests say says said claim claims"
                           " mention mentions mentioned indicate indicates according news"))

@@ -25,6 +25,8 @@ def register(subparsers) -> None:
     p.add_argument("--chroma-url", help="use a Chroma server instead of a folder")
     p.add_argument("--answerer", help="extractive (default) or llm")
     p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--split", choices=("tune", "check", "all"), default="all",
+                   help="half of the questions by a stable hash of their id: tune on one, check on the other")
     add_filter_options(p)  # every question is asked with them, as `qa-bot ask --source …` would
     p.add_argument("--json", action="store_true", help="print the metrics as one JSON object (last line)")
     p.add_argument("--out", type=Path, help="write report.html, results.jsonl and metrics.json here")
@@ -49,6 +51,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         limit=args.limit,
         chroma_url=args.chroma_url,
         filters=filters_from(args),
+        split=args.split,
     )
     unknown = run.meta.get("unknown_evidence_ids") or []
     if unknown:

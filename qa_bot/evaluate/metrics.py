@@ -13,10 +13,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from qa_bot.evaluate.gold import GoldQuestion
+from qa_bot.language.patterns import CITATION_MARKER
 
 # The keys `qa-bot eval --json` prints, in the order people read them.
 RETRIEVAL_KEYS = ("evidence_hit@1", "evidence_hit@5", "mrr")
-ANSWER_KEYS = ("answer_contained", "answer_f1", "exact_match")
+ANSWER_KEYS = ("answer_contained", "answer_f1", "exact_match", "short_answer_f1", "short_answer_em")
 CITATION_KEYS = ("citation_precision", "citation_recall")
 ABSTENTION_KEYS = ("abstention_accuracy", "false_abstention_rate")
 LATENCY_KEYS = ("latency_ms_p50", "latency_ms_p95")
@@ -48,6 +49,8 @@ class Prediction:
     standalone_question: str = ""
     answerer: str = ""
     fallback_reason: str = ""
+    short_answer: str = ""  # the few words that answer; "" when the answer has none
+    answer_type: str = ""  # the kind of answer the question asked for ("date", "person", …)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,9 @@ class QuestionScore:
     abstained: bool
     latency_ms: float
     failures: tuple[str, ...] = field(default_factory=tuple)
+    short_f1: float = 0.0  # of the short answer, or of the answer text when there is none
+    short_exact: bool = False
+    answer_type: str = ""
 
     @property
     def abstention_correct(self) -> bool:
@@ -86,14 +92,13 @@ def _is_punctuation(ch: str) -> bool:
     return ch in string.punctuation or unicodedata.category(ch).startswith("P")
 
 
-_CITATION_MARKER = re.compile(r"\[\d+\]")
 
 
 def normalize_answer(text: str) -> str:
     """SQuAD's normalisation (lower case, no punctuation, no a/an/the, single spaces), except that
     the hyphen, the Unicode minus and the dashes separate words, so "−16°C" and "-16°C" agree and
     "Abu Dhabi" is found in "Abu Dhabi-based". Citation markers ("[1]") are not part of the answer."""
-    text = _CITATION_MARKER.sub(" ", text)
+    text = CITATION_MARKER.sub(" ", text)
     text = unicodedata.normalize("NFKC", text).translate(_DASHES).lower()
     text = "".join(" " if ch == "-" else ("" if _is_punctuation(ch) else ch) for ch in text)
     text = _ARTICLES.sub(" ", text)
@@ -165,6 +170,9 @@ def score_question(gold: GoldQuestion, pred: Prediction) -> QuestionScore:
     contained = answered and any(contains_answer(pred.answer, a) for a in gold.answers)
     f1 = max((token_f1(pred.answer, a) for a in gold.answers), default=0.0) if answered else 0.0
     exact = answered and any(exact_match(pred.answer, a) for a in gold.answers)
+    short = pred.short_answer or pred.answer
+    short_f1 = max((token_f1(short, a) for a in gold.answers), default=0.0) if answered else 0.0
+    short_exact = answered and any(exact_match(short, a) for a in gold.answers)
     cited = _distinct(pred.cited)
     cited_relevant = sum(is_relevant(p, gold) for p in cited) if gold.answerable else 0
 
@@ -193,6 +201,9 @@ def score_question(gold: GoldQuestion, pred: Prediction) -> QuestionScore:
         abstained=pred.abstained,
         latency_ms=pred.latency_ms,
         failures=tuple(failures),
+        short_f1=short_f1,
+        short_exact=short_exact,
+        answer_type=pred.answer_type,
     )
 
 
@@ -226,6 +237,8 @@ def aggregate(scores: Sequence[QuestionScore]) -> dict:
         "answer_contained": _mean([float(s.contained) for s in answerable]),
         "answer_f1": _mean([s.f1 for s in answerable]),
         "exact_match": _mean([float(s.exact) for s in answerable]),
+        "short_answer_f1": _mean([s.short_f1 for s in answerable]),
+        "short_answer_em": _mean([float(s.short_exact) for s in answerable]),
         "citation_precision": sum(s.cited_relevant for s in answerable) / cited_total if cited_total else None,
         "citation_recall": _mean([float(s.cited_relevant > 0) for s in answerable]),
         "abstention_accuracy": _mean([float(s.abstention_correct) for s in scores]),
@@ -239,6 +252,20 @@ def aggregate(scores: Sequence[QuestionScore]) -> dict:
 
 
 def summarize(scores: Sequence[QuestionScore]) -> dict:
-    """`aggregate` over everything plus the same per question type, under `by_type`."""
+    """`aggregate` over everything plus the same per question type, under `by_type`, and the short
+    answers per answer type asked for (the profile's: "date", "person", …) under `by_answer_type`."""
     types = sorted({s.type for s in scores})
-    return {**aggregate(scores), "by_type": {t: aggregate([s for s in scores if s.type == t]) for t in types}}
+    kinds = sorted({s.answer_type for s in scores if s.answerable and s.answer_type})
+    by_kind = {}
+    for kind in kinds:
+        rows = [s for s in scores if s.answerable and s.answer_type == kind]
+        by_kind[kind] = {
+            "n": len(rows),
+            "short_answer_f1": round(_mean([s.short_f1 for s in rows]), 4),
+            "short_answer_em": round(_mean([float(s.short_exact) for s in rows]), 4),
+        }
+    return {
+        **aggregate(scores),
+        "by_type": {t: aggregate([s for s in scores if s.type == t]) for t in types},
+        "by_answer_type": by_kind,
+    }

@@ -13,7 +13,7 @@ from qa_bot.evaluate.runner import EvalRun, QuestionResult
 
 GROUPS = (
     ("Retrieval", ("evidence_hit@1", "evidence_hit@5", "mrr")),
-    ("Answers", ("answer_contained", "answer_f1", "exact_match")),
+    ("Answers", ("answer_contained", "answer_f1", "exact_match", "short_answer_f1", "short_answer_em")),
     ("Citations", ("citation_precision", "citation_recall")),
     ("Abstention", ("abstention_accuracy", "false_abstention_rate")),
     ("Latency", ("latency_ms_p50", "latency_ms_p95")),
@@ -116,6 +116,20 @@ def _headline(metrics: dict) -> str:
             )
         parts.append(f'<section class="group"><h3>{escape(title)}</h3>{"".join(rows)}</section>')
     return f'<div class="groups">{"".join(parts)}</div>' + _legend()
+
+
+def _short_answers(by_kind: dict) -> str:
+    """Short-answer F1 and exact match per answer type the questions asked for."""
+    if not by_kind:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(kind)}</td><td>{m['n']:,}</td><td>{m['short_answer_f1']:.3f}</td><td>{m['short_answer_em']:.3f}</td></tr>"
+        for kind, m in by_kind.items()
+    )
+    return (
+        '<h2>Short answers by answer type</h2><table id="short-answers"><thead><tr><th>answer type</th><th>n</th>'
+        f"<th>short-answer F1</th><th>short-answer EM</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
 
 
 def type_chart(by_type: dict) -> str:
@@ -300,6 +314,7 @@ def render_report(run: EvalRun) -> str:
 <div class="card">{type_chart(m.get('by_type') or {})}</div>
 <div class="card">{latency_histogram(latencies, m.get('latency_ms_p50'), m.get('latency_ms_p95'))}</div>
 </div>
+{_short_answers(m.get('by_answer_type') or {})}
 <h2>Failures ({len(failures):,} of {len(run.results):,})</h2>
 <p class="meta">A question fails on a wrong or missing answer, a missed or false abstention, no relevant
 citation, or gold evidence missing from the top 5 passages. Answer and citation metrics count answerable questions only.</p>

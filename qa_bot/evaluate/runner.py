@@ -12,7 +12,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qa_bot.errors import InputError
 from qa_bot.evaluate.gold import GoldQuestion, corpus_ids, read_questions
+from qa_bot.evaluate.split import select_split
 from qa_bot.evaluate.metrics import Passage, Prediction, QuestionScore, is_relevant, score_question, summarize
 from qa_bot.types import Answer
 
@@ -42,6 +44,8 @@ class QuestionResult:
             "evidence_ids": list(g.evidence_ids),
             "evidence_text": list(g.evidence_text),
             "answer": p.answer,
+            "short_answer": p.short_answer,
+            "answer_type": p.answer_type,
             "abstained": p.abstained,
             "standalone_question": p.standalone_question,
             "answerer": p.answerer,
@@ -59,6 +63,8 @@ class QuestionResult:
                 "answer_contained": s.contained,
                 "answer_f1": round(s.f1, 4),
                 "exact_match": s.exact,
+                "short_answer_f1": round(s.short_f1, 4),
+                "short_answer_em": s.short_exact,
                 "cited": s.cited,
                 "cited_relevant": s.cited_relevant,
                 "abstention_correct": s.abstention_correct,
@@ -90,6 +96,8 @@ def prediction_from_answer(question_id: str, answer: Answer, latency_ms: float) 
         standalone_question=answer.standalone_question,
         answerer=answer.answerer,
         fallback_reason=answer.fallback_reason,
+        short_answer=answer.short_answer.text if answer.short_answer else "",
+        answer_type=answer.answer_type,
     )
 
 
@@ -113,6 +121,7 @@ def evaluate(
     limit: int | None = None,
     progress: bool | None = None,
     filters: Filters | None = None,
+    split: str | None = None,
     **settings,
 ) -> EvalRun:
     """Indexes `corpus` (into a temporary index unless `index_dir` is given; an unchanged corpus is
@@ -120,7 +129,9 @@ def evaluate(
     from qa_bot.api import QABot
 
     progress = sys.stderr.isatty() if progress is None else progress
-    gold = read_questions(questions)  # fail on a bad line before spending minutes indexing
+    gold = select_split(read_questions(questions), split)  # fail on a bad line before indexing
+    if not gold:
+        raise InputError(f"The {split} half of {questions} holds no questions.")
     if limit is not None:
         gold = gold[:limit]
     known = corpus_ids(corpus)
@@ -151,6 +162,7 @@ def evaluate(
             "index": f"{s.chroma_url} collection {s.collection}" if s.chroma_url else (str(index_dir) if index_dir else "(temporary)"),
             "answerer": (answerer or s.answerer.value),
             "limit": limit,
+            "split": split or "all",
             "filters": filters.describe() if filters else "",
             "started": started.isoformat(timespec="seconds"),
             "ingest": report.summary(),
@@ -161,10 +173,13 @@ def evaluate(
                 "chunk_words": s.chunk_words,
                 "min_evidence": s.min_evidence,
                 "precision": bot.embedder.precision.value,
+                "tuning": s.tuning.model_dump(),
             },
             "unknown_evidence_ids": unknown[:20],
         }
-    return EvalRun(summarize([r.score for r in results]), results, meta)
+    # the split and the tuning constants travel with the figures, so a row can be reproduced
+    metrics = {**summarize([r.score for r in results]), "split": split or "all", "tuning": meta["settings"]["tuning"]}
+    return EvalRun(metrics, results, meta)
 
 
 EVAL_COLLECTION = "qa_bot_eval"

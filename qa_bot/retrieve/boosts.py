@@ -26,9 +26,11 @@ def recency(published: date | None, asked_on: date | None) -> float:
     return 0.5 ** (age / RECENCY_HALF_LIFE_DAYS)
 
 
-def boost(ranked: Sequence[ScoredChunk], question: str, asked_on: date | None = None) -> list[ScoredChunk]:
-    """A new ranking; the inputs are not modified."""
-    kind = classify(question)
+def boost(
+    ranked: Sequence[ScoredChunk], question: str, asked_on: date | None = None, kind: QuestionType | None = None
+) -> list[ScoredChunk]:
+    """A new ranking; the inputs are not modified. `kind` is the question's, from its profile."""
+    kind = classify(question) if kind is None else kind
     direction = temporal_direction(question)
     boosted = []
     for item in ranked:

@@ -41,6 +41,18 @@ _OPENING_KIND = {
 }
 
 
+_FROM_ANSWER_TYPE = {
+    "person": QuestionType.WHO, "organisation": QuestionType.WHO, "place": QuestionType.WHERE,
+    "date": QuestionType.WHEN, "quantity": QuestionType.HOW_MANY, "cause": QuestionType.WHY,
+    "yes_no": QuestionType.YES_NO,
+}
+
+
+def kind_of(answer_type: str) -> QuestionType:
+    """The evidence kind for the language profile's answer type ("date" wants a dated sentence)."""
+    return _FROM_ANSWER_TYPE.get(answer_type, QuestionType.OTHER)
+
+
 def classify(question: str) -> QuestionType:
     opening = _OPENING.match(question)
     if opening:

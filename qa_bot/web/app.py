@@ -123,7 +123,7 @@ def build_app(bot: QABot, uploads: UploadFolder, browser_secret: str | None = No
         history = list(history or []) + [
             {"role": "user", "content": answer.question}, {"role": "assistant", "content": answer.text},
         ]
-        record = conversations.turn_record(answer, notes, cards.lead(answer))
+        record = conversations.turn_record(answer, notes, cards.short_text(answer))
         saved = conversations.save_turn(saved, chat, history, record)
         yield chat, history, saved, gr.update(choices=conversations.choices(saved), value=saved["current"]), _export_html(saved)
 

@@ -12,7 +12,6 @@ import uuid
 from html import escape
 from urllib.parse import quote
 
-from qa_bot.ingest.sentences import sentence_spans
 from qa_bot.types import Answer, Citation, ScoredChunk
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
@@ -95,20 +94,7 @@ def _new_key() -> str:
 
 def short_text(answer: Answer) -> str:
     """The short answer's text, when the answerer found one."""
-    short = getattr(answer, "short_answer", None)
-    return (getattr(short, "text", "") or "").strip() if short is not None else ""
-
-
-def _first_sentence(text: str) -> tuple[str, str]:
-    spans = sentence_spans(text)
-    if not spans:
-        return text, ""
-    return text[: spans[0][1]], text[spans[0][1] :]
-
-
-def lead(answer: Answer) -> str:
-    """What the answer shows first, in bold: the short answer when there is one, else its first sentence."""
-    return short_text(answer) or _MARKER.sub("", _first_sentence(answer.text)[0]).strip()
+    return answer.short_answer.text.strip() if answer.short_answer and not answer.abstained else ""
 
 
 def answer_html(answer: Answer, notes: list[str] | None = None) -> str:
@@ -125,13 +111,9 @@ def answer_html(answer: Answer, notes: list[str] | None = None) -> str:
         )
     else:
         short = short_text(answer)
-        if short:
-            parts.append(f'<div class="qa-lead"><strong>{_text(short)}</strong></div>')
-            body = _badges(_text(with_markers(answer)), key)
-        else:  # no span picked out: the first sentence leads, in bold, where it stands
-            first, rest = _first_sentence(with_markers(answer))
-            body = f"<strong>{_badges(_text(first), key)}</strong>{_badges(_text(rest), key)}"
-        parts.append(f'<div class="qa-answer">{body}</div>')
+        if short:  # the span that answers leads; with none, the cited sentence stands alone
+            parts.append(f'<div class="qa-short"><strong>{_text(short)}</strong></div>')
+        parts.append(f'<div class="qa-answer">{_badges(_text(with_markers(answer)), key)}</div>')
     for note in notes or []:
         parts.append(f'<div class="qa-note">{_text(note)}</div>')
     cited_ids = {c.chunk_id for c in answer.citations}
@@ -244,7 +226,7 @@ CSS = """
 .qa-meta { font-size: .78rem; color: var(--qa-muted); margin: .15rem 0 .3rem 1.9rem; }
 .qa-passage { color: var(--qa-muted); margin-left: 1.9rem; }
 .qa-passage mark { background: #fde68a; color: #1f2937; padding: 0 2px; border-radius: 3px; }
-.qa-lead { font-size: 1.15rem; }
+.qa-short { font-size: 1.15rem; }
 .qa-ref { text-decoration: none; padding: 0 2px; border-radius: 3px; }
 .qa-ref:hover, .qa-ref:focus { text-decoration: underline; }
 .qa-card.qa-flash { outline: 3px solid var(--color-accent); outline-offset: 2px; transition: outline-color .3s; }

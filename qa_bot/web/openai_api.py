@@ -209,12 +209,18 @@ def completion(answer: Answer, model: str, ident: str, created: int) -> dict:
         "created": created,
         "model": model,
         "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": with_markers(answer)}, "finish_reason": "stop"}
+            {"index": 0, "message": {"role": "assistant", "content": content_of(answer)}, "finish_reason": "stop"}
         ],
         "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
         "citations": [c.to_dict() for c in answer.citations],
         "qa_bot": _extra(answer),
     }
+
+
+def content_of(answer: Answer) -> str:
+    """The short answer first, on its own line, then the cited sentence with its markers."""
+    text = with_markers(answer)
+    return f"{answer.short_answer.text}\n\n{text}" if answer.short_answer else text
 
 
 def _extra(answer: Answer) -> dict:
@@ -246,7 +252,7 @@ def stream_events(items: Iterator[str | Answer], model: str, ident: str, created
     try:
         for item in items:
             if isinstance(item, Answer):
-                final = with_markers(item)
+                final = content_of(item)
                 rest = final[len(sent):] if final.startswith(sent) else ("\n\n" if sent else "") + final
                 if rest:
                     yield _chunk(ident, created, model, {"content": rest})

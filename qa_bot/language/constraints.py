@@ -1,0 +1,44 @@
+"""Abstention by constraints: a question that names a year, a number or a name asks about that one.
+When no cited passage (its text, its article's title or its published date) carries it, the
+articles do not say, however close the rest of the passage reads ("Who won Wimbledon in 2019?"
+answered from a passage about 2018)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from qa_bot.language.profile import QuestionProfile
+from qa_bot.types import Citation
+
+NAME_STEM = 5  # "Ukrain-e/-ian", "Russi-a/-an": a name's forms share their first letters
+_POSSESSIVE = re.compile(r"['’]s$")
+_WORD = re.compile(r"[\w’'.-]+")
+
+
+def unmet_constraints(profile: QuestionProfile, citations: Sequence[Citation]) -> list[str]:
+    """The question's constraints that none of the cited passages carries, in the question's order."""
+    if not citations:
+        return []
+    texts = [f"{c.title}\n{c.source}\n{c.text}" for c in citations]
+    years = {str(c.published.year) for c in citations if c.published}
+    words = {w.lower().strip(".’'") for t in texts for w in _WORD.findall(t)}
+    missing = []
+    for year in sorted(profile.years):
+        if year not in years and not any(re.search(rf"(?<!\d){year}(?!\d)", t) for t in texts):
+            missing.append(year)
+    for number in sorted(profile.numbers - profile.years):
+        if not any(re.search(rf"(?<![\w]){re.escape(number)}(?![\w])", t, re.I) for t in texts):
+            missing.append(number)
+    # names are looser: a passage may say "the Kremlin" for Putin, "Ukrainian" for Ukraine. The
+    # question is off the passages only when none of its names is carried, by a word's first letters
+    stems = {w[:NAME_STEM] for w in words}
+    names = [e for e in profile.entities if _name_words(e)]
+    if names and not any(any(w[:NAME_STEM] in stems for w in _name_words(e)) for e in names):
+        missing.extend(names)
+    return missing
+
+
+def _name_words(entity: str) -> list[str]:
+    words = (_POSSESSIVE.sub("", w).lower().strip(".’'") for w in _WORD.findall(entity) if w[:1].isupper())
+    return [w for w in words if len(w) > 2]

@@ -1,0 +1,54 @@
+"""Types the noun a "which/what X" question asks about with the embedding model, not a word list:
+"port" lies nearest "a place", "agency" nearest "an organization". A noun near none of them, or
+near two alike, stays untyped (a noun phrase is then the answer)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from qa_bot.language.profile import AnswerType
+
+# each type as a noun and as the question it answers; a noun's cosine to a type is its best of the two
+PROTOTYPES: dict[AnswerType, tuple[str, str]] = {
+    AnswerType.PERSON: ("a person", "who is it"),
+    AnswerType.ORGANISATION: ("an organization", "a company or group"),
+    AnswerType.PLACE: ("a place", "where is it"),
+    AnswerType.DATE: ("a date", "when was it"),
+    AnswerType.QUANTITY: ("a number", "how much is it"),
+}
+
+Encode = Callable[[Sequence[str]], np.ndarray]
+
+
+class NounTyper:
+    """`typer(lemma) -> AnswerType | None`, remembering every noun it has typed."""
+
+    def __init__(self, encode: Encode, min_cosine: float, min_margin: float):
+        self._encode = encode
+        self.min_cosine = min_cosine
+        self.min_margin = min_margin
+        self._prototypes: np.ndarray | None = None
+        self._seen: dict[str, AnswerType | None] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, noun: str) -> AnswerType | None:
+        if noun in self._seen:
+            return self._seen[noun]
+        with self._lock:
+            if self._prototypes is None:
+                phrases = [p for pair in PROTOTYPES.values() for p in pair]
+                self._prototypes = _unit(self._encode(phrases)).reshape(len(PROTOTYPES), 2, -1)
+        cosines = (self._prototypes @ _unit(self._encode([noun]))[0]).max(axis=1)
+        order = np.argsort(-cosines)
+        best, second = float(cosines[order[0]]), float(cosines[order[1]])
+        kind = list(PROTOTYPES)[order[0]] if best >= self.min_cosine and best - second >= self.min_margin else None
+        self._seen[noun] = kind
+        return kind
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-9)

@@ -1,0 +1,239 @@
+"""The short answer: the span of the evidence sentence that answers, of the kind the question asks
+for (a person, a date, a number, …) and not already named by the question.
+
+Candidates come from spaCy's entities, noun chunks and adjectives. Among them the one nearest, in
+the dependency tree, to the words the sentence shares with the question wins: the sentence says
+"killed one person and injured 23 others", and "23" hangs off "injured".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Token
+
+from qa_bot.language.pipeline import parse
+from qa_bot.language.profile import AnswerType, QuestionProfile, role_of
+from qa_bot.types import ShortAnswer
+
+NUMBER_LABELS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
+DATE_LABELS = frozenset({"DATE", "TIME"})
+# the entity labels of each answer type; a named entity of another label is a second choice (the
+# small model calls "Severomorsk" a product and "Belgorod" an organisation)
+_LABELS: dict[AnswerType, frozenset[str]] = {
+    AnswerType.PERSON: frozenset({"PERSON"}),
+    AnswerType.ORGANISATION: frozenset({"ORG", "NORP"}),
+    AnswerType.PLACE: frozenset({"GPE", "LOC", "FAC"}),
+    AnswerType.DATE: DATE_LABELS,
+    AnswerType.QUANTITY: NUMBER_LABELS,
+}
+_NAMED = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"})
+LABEL_MISMATCH = 1  # tree steps, likewise, for an entity of a second-choice label
+ROLE_MISMATCH = 1  # tree steps: a subject where the question asks an object is one step further
+_SIGNS = frozenset("-−–+$£€¥~")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    start: int  # token indices, end exclusive
+    end: int
+    tier: int  # 0: of the asked type; 1: a second choice
+
+
+def short_answer(profile: QuestionProfile, sentence: str) -> ShortAnswer | None:
+    """The span of `sentence` that answers `profile`'s question, or None when none fits."""
+    if profile.answer_type is AnswerType.YES_NO or not sentence.strip():
+        return None
+    doc = parse(sentence)
+    asked = _asked_words(profile)
+    heads = [t for t in doc if t.lemma_.lower() in profile.heads]
+    candidates = [
+        c for c in _candidates(doc, profile.answer_type, bool(profile.head))
+        if not _named_by_question(doc, c, asked) and not _modifies(doc, c, heads)
+        and any(ch.isalnum() for ch in doc[c.start : c.end].text)
+    ]
+    if not candidates:
+        return None
+    anchors = [t for t in doc if t.lemma_.lower() in profile.lemmas or t.lower_ in profile.lemmas]
+    verbs = [t for t in anchors if t.lemma_.lower() in profile.verbs]
+
+    def rank(c: _Candidate) -> tuple:
+        role = role_of(doc[c.start : c.end].root)
+        mismatch = ROLE_MISMATCH if profile.role and role != profile.role else 0
+        # "which port …": the port's name hangs off "port" ("the port of Taganrog"); then the verb
+        # the small model's entity labels are noisy ("Kharkiv" a person), so a second-choice label
+        # costs one tree step, not the candidate
+        near = _distance(doc, c, verbs) + mismatch + c.tier * LABEL_MISMATCH
+        return (_distance(doc, c, heads), near, _distance(doc, c, anchors), _gap(c, anchors))
+
+    best = min(candidates, key=rank)
+    span = _with_of_phrase(doc, doc[best.start : best.end])
+    start, end = _trim(sentence, span.start_char, span.end_char)
+    if start >= end:
+        return None
+    return ShortAnswer(sentence[start:end], start, end, profile.answer_type.value)
+
+
+def is_typed(kind: AnswerType) -> bool:
+    """Whether the type names a kind of span (an entity, a date, a number) the evidence must hold."""
+    return kind in _LABELS
+
+
+def holds_type(profile: QuestionProfile, sentence: str) -> bool:
+    """Whether the sentence holds a span of the asked type itself (not a second choice) that the
+    question does not name."""
+    doc = parse(sentence)
+    asked = _asked_words(profile)
+    return any(c.tier == 0 and not _named_by_question(doc, c, asked) for c in _candidates(doc, profile.answer_type))
+
+
+def _candidates(doc: Doc, kind: AnswerType, wh_det: bool = False) -> list[_Candidate]:
+    if kind in _LABELS:
+        wanted = _LABELS[kind]
+        out = [_Candidate(e.start, e.end, 0) for e in doc.ents if e.label_ in wanted]
+        if kind is AnswerType.QUANTITY:
+            out += _loose_numbers(doc)
+            # "how long": a duration the recogniser files as a date or time ("45 minutes")
+            out += [_Candidate(e.start, e.end, 1) for e in doc.ents
+                    if e.label_ in DATE_LABELS and any(t.like_num for t in e)]
+        elif kind is not AnswerType.DATE:
+            out += [_Candidate(e.start, e.end, 1) for e in doc.ents if e.label_ in _NAMED and e.label_ not in wanted]
+            # names the recogniser missed ("Angelique Kerber"): noun phrases headed by a proper noun
+            in_entity = {i for e in doc.ents for i in range(e.start, e.end)}
+            out += [_Candidate(c.start, c.end, 1) for c in doc.noun_chunks
+                    if c.root.pos_ == "PROPN" and c.root.i not in in_entity]
+            # "who made up 19%?" "international students": any noun phrase, last
+            out += [_Candidate(c.start, c.end, 2) for c in doc.noun_chunks
+                    if c.root.pos_ == "NOUN" and c.root.i not in in_entity]
+        return out
+    if kind is AnswerType.CAUSE:
+        return _reasons(doc) + [_Candidate(c.start, c.end, 1) for c in doc.noun_chunks if c.root.pos_ != "PRON"]
+    if kind is AnswerType.MANNER:
+        return [_adjective(t) for t in doc if t.pos_ == "ADJ" and t.dep_ != "conj"]
+    # a thing, a cause, or anything untyped: a noun phrase; for "which X" a name first
+    chunks = [c for c in doc.noun_chunks if c.root.pos_ != "PRON"]
+    if not wh_det:
+        return [_Candidate(c.start, c.end, 0) for c in chunks]
+    names = [_Candidate(e.start, e.end, 0) for e in doc.ents if e.label_ in _NAMED]
+    return names + [_Candidate(c.start, c.end, 0 if c.root.pos_ == "PROPN" else 1) for c in chunks]
+
+
+def _reasons(doc: Doc) -> list[_Candidate]:
+    """Clauses that give a reason or purpose: "because …", "due to …", "to clean them"."""
+    out = []
+    for t in doc:
+        if t.dep_ == "mark" and t.lower_ in ("because", "since", "as"):
+            clause = t.head
+            out.append(_Candidate(t.i, clause.right_edge.i + 1, 0))
+        elif t.dep_ == "pcomp" and t.head.lower_ in ("due", "because", "owing"):
+            out.append(_Candidate(t.i + 1, t.right_edge.i + 1, 0))
+        elif t.pos_ == "VERB" and t.dep_ in ("advcl", "xcomp") and any(c.dep_ == "aux" and c.lower_ == "to" for c in t.children):
+            out.append(_Candidate(t.left_edge.i, t.right_edge.i + 1, 0))
+    return out
+
+
+def _adjective(t: Token) -> _Candidate:
+    """An adjective with its adverbs and the adjectives joined to it: "remarkably constructive",
+    "positive and constructive"."""
+    start = min([t.i] + [c.i for c in t.lefts if c.dep_ == "advmod"])
+    end = t.i
+    node = t
+    while True:
+        conj = [c for c in node.rights if c.dep_ == "conj" and c.pos_ == "ADJ"]
+        if not conj:
+            break
+        node = conj[0]
+        end = node.i
+    return _Candidate(start, end + 1, 0)
+
+
+def _loose_numbers(doc: Doc) -> list[_Candidate]:
+    """Numerals the entity recogniser left out ("-16°C"), with their sign and unit written on."""
+    taken = {i for e in doc.ents for i in range(e.start, e.end) if e.label_ in NUMBER_LABELS | DATE_LABELS}
+    out = []
+    for t in doc:
+        if t.i in taken or not (t.like_num or any(ch.isdigit() for ch in t.text)):
+            continue
+        start, end = t.i, t.i + 1
+        if start > 0 and doc[start - 1].text in _SIGNS and not doc[start - 1].whitespace_:
+            start -= 1
+        while end < len(doc) and not doc[end - 1].whitespace_ and not doc[end].is_punct:
+            end += 1
+        while end < len(doc) and not doc[end - 1].whitespace_ and doc[end].text in ("°", "%"):
+            end += 1
+            while end < len(doc) and not doc[end - 1].whitespace_ and doc[end].is_alpha:
+                end += 1
+        out.append(_Candidate(start, end, 0))
+    return out
+
+
+def _asked_words(profile: QuestionProfile) -> set[str]:
+    words = set(profile.lemmas)
+    for entity in profile.entities:
+        words.update(w.lower() for w in entity.split())
+    return words | set(profile.years) | set(profile.numbers)
+
+
+def _named_by_question(doc: Doc, c: _Candidate, asked: set[str]) -> bool:
+    """Every content word of the candidate is already in the question: it answers nothing."""
+    words = [t for t in doc[c.start : c.end] if not ((t.is_stop and not t.like_num) or t.is_punct or t.is_space)]
+    return not words or all(t.lemma_.lower() in asked or t.lower_ in asked for t in words)
+
+
+def _modifies(doc: Doc, c: _Candidate, heads: list[Token]) -> bool:
+    """A modifier of the asked-about noun ("the *Azov Sea* port", "the *Fleet's* base") describes
+    it; it does not name it."""
+    root = doc[c.start : c.end].root
+    return root.dep_ in ("compound", "poss", "amod") and any(root.head.i == h.i for h in heads)
+
+
+def _distance(doc: Doc, c: _Candidate, anchors: list[Token]) -> int:
+    """Dependency-tree steps from the candidate's root to the nearest word shared with the question."""
+    if not anchors:
+        return 0
+    root = doc[c.start : c.end].root
+    up = {root.i: 0}
+    node, steps = root, 0
+    while node.head.i != node.i:
+        node, steps = node.head, steps + 1
+        up[node.i] = steps
+    best = 1_000
+    for anchor in anchors:
+        if c.start <= anchor.i < c.end:
+            continue
+        node, steps = anchor, 0
+        while node.i not in up and node.head.i != node.i:
+            node, steps = node.head, steps + 1
+        if node.i in up:
+            best = min(best, steps + up[node.i])
+        else:  # another sentence root: far
+            best = min(best, steps + len(up) + 1)
+    return best
+
+
+def _with_of_phrase(doc: Doc, span):
+    """A noun phrase with the "of …" that completes it: "the concept *of message switching*"."""
+    of = next((c for c in span.root.rights if c.dep_ == "prep" and c.lower_ == "of" and c.i >= span.end), None)
+    if of is None or span.root.ent_type_:
+        return span
+    return doc[span.start : of.right_edge.i + 1]
+
+
+def _gap(c: _Candidate, anchors: list[Token]) -> int:
+    """Words between the candidate and the nearest word shared with the question."""
+    return min((max(c.start - a.i, a.i - c.end + 1, 0) for a in anchors), default=c.start)
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Without the quotes, commas and spaces a span's edges often carry."""
+    strip = " \t\n,;:.'\"‘’“”()—–"
+    while start < end and text[start] in strip:
+        start += 1
+    while end > start and text[end - 1] in strip:
+        end -= 1
+    return start, end
+
+

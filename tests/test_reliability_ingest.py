@@ -138,8 +138,9 @@ def test_jsonl_in_other_encodings_is_read(tmp_path, name, encode):
 
 
 def _random_bytes_without_nul(n: int) -> bytes:
+    """Noise that cp1252 decodes (none of its five undefined bytes): it used to become an article."""
     rng = random.Random(7)
-    return bytes(b for b in rng.randbytes(n) if b)
+    return bytes(b for b in rng.randbytes(n) if b not in b"\x00\x81\x8d\x8f\x90\x9d")
 
 
 @pytest.mark.parametrize(

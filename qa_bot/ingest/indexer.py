@@ -49,15 +49,15 @@ class Indexer:
         """Indexes every article under `paths`; with `sync`, drops indexed articles whose file is gone."""
         roots = check_paths([Path(p) for p in paths])
         report = IngestReport()
-        needed = _index_bytes_for(roots)
         if self.store.read_only:  # the disk is full: say so before any work
-            raise self.store.explain(OSError(errno.ENOSPC, "no space left"), needed) or StoreError(self.store.read_only)
+            full = OSError(errno.ENOSPC, "no space left")
+            raise self.store.explain(full, _index_bytes_for(roots)) or StoreError(self.store.read_only)
         try:
             self._ingest(roots, sync, progress, report)
         except QABotError:
             raise
         except Exception as exc:  # only failures the store recognises become a sentence
-            explained = self.store.explain(exc, needed)
+            explained = self.store.explain(exc, _index_bytes_for(roots))
             if explained is None:
                 raise
             raise explained from None

@@ -102,9 +102,12 @@ def test_an_unpunctuated_upload_cannot_flood_an_answer(seed_copy, tmp_path):
 # ---- 2. a big article is embedded and written in parts, with progress ----------------------------
 
 
-def test_a_big_article_is_written_in_parts_with_progress(tmp_path):
+def test_a_big_article_is_written_in_parts_with_progress(tmp_path, monkeypatch):
     from qa_bot import QABot
+    from qa_bot.settings import Settings
 
+    # as for an article over the registry's limit (1,000,000 characters): its chunks hold the text
+    monkeypatch.setattr(Settings.model_fields["registry_text_max_chars"], "default", 10_000)
     bot = QABot(index_dir=tmp_path / "index", ingest_batch_chunks=40)
     big = write(tmp_path / "in" / "big.txt", unpunctuated(90 * 200))  # 200 passages, 5 parts
     write(tmp_path / "in" / "small.txt", "Harbour reopens\nThe harbour reopened on Monday after the storm.")
@@ -118,6 +121,8 @@ def test_a_big_article_is_written_in_parts_with_progress(tmp_path):
     assert records["big"].n_chunks == len(chunks) == len({c.chunk_id for c in chunks}) == 200
     assert "".join(c.text for c in sorted(chunks, key=lambda c: c.start)).replace(" ", "") == big.read_text().replace(" ", "")
     assert bot.ingest([big.parent]).unchanged == ["big", "small"]  # idempotent across parts
+    assert bot.store.article_text("big") == big.read_text()  # rebuilt from the chunks, offsets exact
+    assert bot.store.article_text("small").startswith("Harbour reopens\n")  # small: kept whole
 
 
 # ---- 3. decoding: follow the byte-order mark, refuse what is not text ---------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -17,8 +16,6 @@ from qa_bot.ingest.loaders import check_jsonl, check_paths, iter_files, load_fil
 from qa_bot.settings import Settings
 from qa_bot.store.chroma import ArticlePart, ChromaStore
 from qa_bot.types import Article, Chunk, IngestReport
-
-log = logging.getLogger(__name__)
 
 Progress = Callable[[int, str], None]  # (articles seen so far, what is being done: a doc_id)
 

@@ -95,6 +95,9 @@ def main() -> None:
     runs = []
     for size in (float(s) for s in args.sizes.split(",")):
         runs.append(run_one(size, args.punctuated, work))
+        print(json.dumps(runs[-1]), file=sys.stderr, flush=True)  # each size as it ends: big ones take long
+    if not args.work:
+        shutil.rmtree(work, ignore_errors=True)
     print(json.dumps({"benchmark": "big_article", "punctuated": args.punctuated, "cpus": os.cpu_count(), "runs": runs}))
 
 

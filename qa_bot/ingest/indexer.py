@@ -190,8 +190,9 @@ class Indexer:
         report.deleted.extend(gone)
 
 
-# index bytes per byte of article text: 1 MB of text made 22-24 MB of index (chunks, vectors,
-# Chroma's full-text and HNSW files; measured with benchmarks/big_article.py)
+# index bytes per byte of article text: 1 MB of text made 22-24 MB of index while the registry
+# kept the whole text, 13-14 MB since for a big article (benchmarks/big_article.py); the higher
+# figure is kept, so the sentence does not ask for too little
 _INDEX_BYTES_PER_TEXT_BYTE = 25
 
 

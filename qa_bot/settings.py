@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     max_chunk_chars: int = 2000
     # text with more control characters than this share is refused as binary (random bytes ~12%)
     max_control_share: float = 0.05
+    # an article longer than this is not kept whole in the registry (its chunks hold its text)
+    registry_text_max_chars: int = 1_000_000
     ingest_batch_chunks: int = 512  # chunks embedded and written together; bounds ingest memory
     top_k: int = 5
     candidates: int = 30  # depth of each retriever before fusion
@@ -129,7 +131,7 @@ class Settings(BaseSettings):
         "top_k", "candidates", "chunk_words", "embed_batch_size", "rrf_k",
         "max_question_chars", "max_history_turns", "max_history_chars", "max_top_k",
         "upload_max_mb", "upload_quota_mb", "upload_keep_seconds", "api_max_body_mb", "fetch_timeout", "fetch_max_mb",
-        "max_chunk_words", "max_chunk_chars", "ingest_batch_chunks",
+        "max_chunk_words", "max_chunk_chars", "ingest_batch_chunks", "registry_text_max_chars",
     )
     @classmethod
     def _positive(cls, value: float, info) -> float:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -19,8 +18,6 @@ from qa_bot.ingest.web import LIST_SUFFIXES, WebSources, read_source_list
 from qa_bot.settings import Settings
 from qa_bot.store.chroma import ArticlePart, ChromaStore
 from qa_bot.types import Article, Chunk, IngestReport
-
-log = logging.getLogger(__name__)
 
 Progress = Callable[[int, str], None]  # (articles seen so far, what is being done: a doc_id)
 
@@ -62,15 +59,15 @@ class Indexer:
             files.remove(listed)
         roots = check_paths(files)
         report = IngestReport()
-        needed = _index_bytes_for(roots)
         if self.store.read_only:  # the disk is full: say so before any work
-            raise self.store.explain(OSError(errno.ENOSPC, "no space left"), needed) or StoreError(self.store.read_only)
+            full = OSError(errno.ENOSPC, "no space left")
+            raise self.store.explain(full, _index_bytes_for(roots)) or StoreError(self.store.read_only)
         try:
             self._ingest(roots, urls, sync, progress, report, public_only)
         except QABotError:
             raise
         except Exception as exc:  # only failures the store recognises become a sentence
-            explained = self.store.explain(exc, needed)
+            explained = self.store.explain(exc, _index_bytes_for(roots))
             if explained is None:
                 raise
             raise explained from None
@@ -218,8 +215,9 @@ class Indexer:
         report.deleted.extend(gone)
 
 
-# index bytes per byte of article text: 1 MB of text made 22-24 MB of index (chunks, vectors,
-# Chroma's full-text and HNSW files; measured with benchmarks/big_article.py)
+# index bytes per byte of article text: 1 MB of text made 22-24 MB of index while the registry
+# kept the whole text, 13-14 MB since for a big article (benchmarks/big_article.py); the higher
+# figure is kept, so the sentence does not ask for too little
 _INDEX_BYTES_PER_TEXT_BYTE = 25
 
 

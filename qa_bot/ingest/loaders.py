@@ -45,6 +45,8 @@ def make_article(
 ) -> Article:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     title = title.strip() or title_from_text(text)
+    if len(title) > 2 * _TITLE_MAX:  # a title is shown with every citation: keep it a title
+        title = title_from_text(title[: 2 * _TITLE_MAX])
     return Article(
         doc_id=doc_id,
         title=title,
@@ -59,7 +61,9 @@ def make_article(
 
 
 def title_from_text(text: str) -> str:
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    # the first non-blank line, without splitting a big article into all of its lines
+    match = re.search(r"\S[^\n]*", text)
+    first = match.group().strip() if match else ""
     if len(first) <= _TITLE_MAX:
         return first
     return first[:_TITLE_MAX].rsplit(" ", 1)[0] + "…"
@@ -383,7 +387,7 @@ def _split_front_matter(raw: str) -> tuple[str, dict[str, str]]:
 def _leading_meta_lines(raw: str) -> tuple[str, dict[str, str]]:
     """`Title: …` / `Published: …` header lines at the top of a plain-text article."""
     meta: dict[str, str] = {}
-    lines = raw.split("\n")
+    lines = raw.split("\n", 6)  # the header is at most six lines; the rest stays one string
     consumed = 0
     for line in lines[:6]:
         match = _META_LINE.match(line.strip())

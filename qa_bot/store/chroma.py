@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from qa_bot.errors import EmptyIndexError, QABotError, StoreError
+from qa_bot.settings import Settings
 from qa_bot.types import Article, Chunk, ScoredChunk
 
 logging.getLogger("chromadb.telemetry").setLevel(logging.CRITICAL)
@@ -420,8 +421,32 @@ class ChromaStore:
 
     @_reads
     def article_text(self, doc_id: str) -> str | None:
-        page = self._articles.get(ids=[doc_id], include=["documents"])
-        return page["documents"][0] if page["ids"] else None
+        """The article's text: kept in the registry, or for a big article (see `write_parts`)
+        rebuilt from its chunks, the whitespace between them as spaces, so offsets still hold."""
+        page = self._articles.get(ids=[doc_id], include=["documents", "metadatas"])
+        if not page["ids"]:
+            return None
+        text, meta = page["documents"][0] or "", page["metadatas"][0] or {}
+        if text or not meta.get("text_in_chunks"):
+            return text
+        pieces: list[str] = []
+        end = 0
+        for chunk in sorted(self._chunks_of(doc_id), key=lambda c: c.start):
+            pieces.append(" " * (chunk.start - end) + chunk.text)
+            end = chunk.end
+        return "".join(pieces)
+
+    def _chunks_of(self, doc_id: str) -> Iterator[Chunk]:
+        offset = 0
+        while True:
+            page = self._chunks.get(
+                where={"doc_id": doc_id}, include=["documents", "metadatas"], limit=_PAGE, offset=offset
+            )
+            if not page["ids"]:
+                return
+            for cid, text, meta in zip(page["ids"], page["documents"], page["metadatas"]):
+                yield chunk_from_record(cid, text, meta or {})
+            offset += len(page["ids"])
 
     @staticmethod
     def _record(doc_id: str, meta: dict) -> ArticleRecord:
@@ -508,11 +533,15 @@ class ChromaStore:
         for i in range(0, len(nodes), _WRITE_BATCH):
             self.vectors.add(nodes[i : i + _WRITE_BATCH])
         done = [p for p in parts if p.last]
+        # the registry keeps an article's text for showing it, but Chroma indexes every document
+        # for full-text search: a 16 MB one took 320 MB of memory and 80 MB of disk to register.
+        # Past the limit the chunks hold the text (they cover all of it but whitespace)
+        keep = Settings.model_fields["registry_text_max_chars"].default
         if done:
             self._articles.add(
                 ids=[p.article.doc_id for p in done],
                 embeddings=[[1.0]] * len(done),  # the registry is looked up by id, never by vector
-                documents=[p.article.text for p in done],
+                documents=[p.article.text if len(p.article.text) <= keep else "" for p in done],
                 metadatas=[
                     {
                         "title": p.article.title,
@@ -523,6 +552,7 @@ class ChromaStore:
                         "content_hash": p.article.content_hash,
                         "n_chunks": p.n_chunks,
                         "chunking": chunking,
+                        "text_in_chunks": len(p.article.text) > keep,
                     }
                     for p in done
                 ],

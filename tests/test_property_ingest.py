@@ -35,6 +35,11 @@ HTML = (
     "<p>New meetings are slated for February 1 in Abu Dhabi, officials said on Saturday.</p>"
     "<p>The delegations met for two days and agreed to continue.</p></article></body></html>"
 )
+# the same markup about another story: the whole-way cases must not hand the seed question a
+# near-duplicate source, which may rightly answer it instead (a mutation once cut "February")
+OTHER_HTML = HTML.replace("Talks resume", "Ferry strike ends").replace(
+    "New meetings are slated for February 1 in Abu Dhabi", "The ferry crews return to work on Monday in Portmere"
+)
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-32", "latin-1", "cp1252"]
 # the cases are bounded in number and in time per case; the whole file runs in a few minutes
 VOLUME = settings(
@@ -172,7 +177,7 @@ def test_hostile_files_through_ingest_leave_the_seed_answering(seed_index, tmp_p
         st.binary(max_size=3000),
         st.builds(_encode, st.text(max_size=1500), st.sampled_from(ENCODINGS)),
         st.lists(_records().map(json.dumps), max_size=6).map(lambda ls: ("\n".join(ls) + "\n").encode("utf-8")),
-        html_bytes(),
+        mutated(OTHER_HTML.encode("utf-8")),
     )
 
     @settings(max_examples=12, deadline=None, database=None, suppress_health_check=list(HealthCheck))

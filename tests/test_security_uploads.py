@@ -213,10 +213,10 @@ def test_folder_removes_received_files_whether_added_or_not(tmp_path):
     folder.reset()
     good = _receive(folder, received, "a b.txt", b"A short article.")
     big = _receive(folder, received, "big.md", b"x" * 1001)
-    pdf = _receive(folder, received, "doc.pdf", b"%PDF")
-    accepted, refused = folder.accept([str(good), str(big), str(pdf)])
+    png = _receive(folder, received, "photo.png", b"\x89PNG")
+    accepted, refused = folder.accept([str(good), str(big), str(png)])
     assert accepted == [folder.root / "a_b.txt"] and accepted[0].read_text() == "A short article."
-    assert any("big.md" in r and "limit" in r for r in refused) and any("doc.pdf" in r for r in refused)
+    assert any("big.md" in r and "limit" in r for r in refused) and any("photo.png" in r for r in refused)
     assert not any(p.is_file() for p in folder.incoming.rglob("*"))
 
 

@@ -8,7 +8,6 @@ Case counts are printed (`-s`) and kept in test-artifacts/property_v1.json."""
 from __future__ import annotations
 
 import json
-import shutil
 import time
 
 import pytest
@@ -17,10 +16,8 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from conftest import SEED_ASKED_ON
-from web_server import ARTIFACTS
+from web_server import ARTIFACTS, in_process_client
 
-from qa_bot import QABot
-from qa_bot.web.server import create_app
 
 URL = "/v1/chat/completions"
 JSON = {"Content-Type": "application/json"}
@@ -38,9 +35,7 @@ def _settings(n: int):
 
 @pytest.fixture(scope="module")
 def client(seed_index, tmp_path_factory):
-    index = tmp_path_factory.mktemp("v1-property") / "index"
-    shutil.copytree(seed_index, index)
-    with TestClient(create_app(QABot(index_dir=index)), raise_server_exceptions=False) as client:
+    with in_process_client(seed_index, tmp_path_factory.mktemp("v1-property")) as client:
         yield client
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "property_v1.json").write_text(json.dumps({"property_v1": COUNTS}) + "\n", encoding="utf-8")

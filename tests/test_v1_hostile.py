@@ -21,7 +21,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.testclient import TestClient
 
 from conftest import SEED_ASKED_ON, SEEDS
-from web_server import free_port, seed_server, stop
+from web_server import free_port, in_process_client, seed_server, stop
 
 from qa_bot import QABot
 from qa_bot.web.openai_api import stream_events
@@ -35,9 +35,7 @@ LIMIT = 2**20  # the default api_max_body_mb, 1 MB
 
 @pytest.fixture(scope="module")
 def client(seed_index, tmp_path_factory):
-    index = tmp_path_factory.mktemp("v1-hostile") / "index"
-    shutil.copytree(seed_index, index)
-    with TestClient(create_app(QABot(index_dir=index)), raise_server_exceptions=False) as client:
+    with in_process_client(seed_index, tmp_path_factory.mktemp("v1-hostile")) as client:
         yield client
 
 

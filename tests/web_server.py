@@ -75,6 +75,22 @@ def seed_server(seed_index: Path, workdir: Path, **options) -> Iterator[tuple[st
         yield url, index
 
 
+@contextmanager
+def in_process_client(seed_index: Path, workdir: Path):
+    """The real app (page and /v1) over a private copy of the seed index, driven in-process by
+    starlette's test client: fast enough for thousands of requests. Server errors come back as
+    responses (500s), so a test can assert there are none."""
+    from starlette.testclient import TestClient
+
+    from qa_bot import QABot
+    from qa_bot.web.server import create_app
+
+    index = workdir / "index"
+    shutil.copytree(seed_index, index)
+    with TestClient(create_app(QABot(index_dir=index)), raise_server_exceptions=False) as client:
+        yield client
+
+
 def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
     """Terminate, then kill if it does not go."""
     proc.terminate()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-import warnings
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -28,6 +28,7 @@ from qa_bot.settings import AnswererKind, Settings
 from qa_bot.store import ArticleRecord, ChromaStore, Filters
 from qa_bot.types import Answer, IngestReport, plural
 
+log = logging.getLogger(__name__)
 EVIDENCE_POOL = 12  # fused passages whose sentences are read; the best of them are shown and cited
 
 
@@ -92,7 +93,7 @@ class QABot:
         try:
             self.embedder.export_onnx()
         except Exception as error:  # an optimisation only: answering falls back to torch
-            warnings.warn(f"could not export the embedding model to ONNX ({error}); questions will load torch")
+            log.warning("could not export the embedding model to ONNX (%s); questions will load torch", error)
 
     def articles(self) -> list[ArticleRecord]:
         return self.store.articles()

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     top_k: int = 5
     candidates: int = 30  # depth of each retriever before fusion
     rrf_k: int = 60
+    # a lexical index catching up re-reads the change log this far back before the last record it
+    # applied: writers on other machines may log out of order by up to their clocks' disagreement
+    lexical_log_window_s: float = 300.0
     min_evidence: float = 0.35  # below this the bot says the articles do not answer
 
     # one request budget for every surface (API, CLI, page, /v1), enforced in QABot.ask

@@ -132,21 +132,35 @@ class SyncedLexicalIndex:
 
     def _build(self, path: Path | None) -> LexicalIndex:
         """The whole index from the collection, written to a new file and renamed into place, so a
-        reader in another process sees the old file or the new one, never half of one."""
+        reader in another process sees the old file or the new one, never half of one. Where no
+        file can be written (a full disk, a read-only folder) it is built in memory instead."""
         self.rebuilds += 1
         since = time.time_ns() // 1000  # changes from now on are caught up from the log
         generation = self._store.generation()
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp") if path else None
         if path is not None:
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp.unlink(missing_ok=True)
                 index = LexicalIndex(tmp, create=True, bulk=True)
-            except (OSError, IndexFormatError) as exc:  # a read-only place: built in memory instead
+                try:
+                    self._fill(index, since, generation)
+                finally:
+                    index.close()
+                os.replace(tmp, path)
+                for stale in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                    stale.unlink(missing_ok=True)  # of the file replaced: they must not apply to this one
+                legacy = path.with_name(path.name.replace("_lexical.fts5", "_lexical.pkl"))
+                legacy.unlink(missing_ok=True)  # the BM25 snapshot of earlier versions
+                return LexicalIndex(path)
+            except (OSError, sqlite3.DatabaseError, IndexFormatError) as exc:
                 log.info("lexical index kept in memory, %s cannot be written: %s", path, exc)
-                path = tmp = None
-        if path is None:
-            index = LexicalIndex(None, create=True)
+                tmp.unlink(missing_ok=True)
+        index = LexicalIndex(None, create=True)
+        self._fill(index, since, generation)
+        return index
+
+    def _fill(self, index: LexicalIndex, since: int, generation: str) -> None:
         versions = {r.doc_id: r.version for r in self._store.articles()}
         batch: list = []
         for chunk in self._store.iter_chunks():
@@ -156,15 +170,6 @@ class SyncedLexicalIndex:
                 batch = []
         self._add_batch(index, batch, versions)
         index.set_meta(seq=since - self._window_us, generation=generation)
-        if tmp is None:
-            return index
-        index.close()
-        os.replace(tmp, path)
-        for stale in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-            stale.unlink(missing_ok=True)
-        legacy = path.with_name(path.name.replace("_lexical.fts5", "_lexical.pkl"))
-        legacy.unlink(missing_ok=True)  # the BM25 snapshot of earlier versions
-        return LexicalIndex(path)
 
     @staticmethod
     def _add_batch(index: LexicalIndex, chunks: list, versions: dict[str, str]) -> None:

@@ -168,3 +168,26 @@ def test_cli_ask_over_a_damaged_lexical_file_answers(seed_copy):
     )
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr and "Kostyukov" in run.stdout
+
+
+def test_a_bounded_search_ranks_by_the_rare_words_and_scores_at_most_the_bound():
+    """At a million chunks a search scores at most `max_postings` chunks, rarest words first; the
+    word that singles a passage out still ranks it first, and an index under the bound ranks as
+    full BM25 does."""
+    from qa_bot.store.fts import LexicalIndex
+    from qa_bot.types import Chunk
+
+    chunks = [Chunk(f"d{i}#0", f"d{i}", f"The minister said the budget grew this year, report {i}.", 0, 10) for i in range(40)]
+    chunks.append(Chunk("rare#0", "rare", "Harbour master Ilse Brankovic said the budget grew this year.", 0, 10))
+    small = LexicalIndex(None, create=True, max_postings=5)
+    full = LexicalIndex(None, create=True, max_postings=10**9)
+    for index in (small, full):
+        index.replace([], chunks, {c.doc_id: "v" for c in chunks})
+    query = "Brankovic said the budget grew this year"
+    assert small.search_ids(query, 5)[0][0] == full.search_ids(query, 5)[0][0] == "rare#0"
+    # only common words: the newest chunks that have them are the ones scored
+    common = [cid for cid, _ in small.search_ids("budget grew this year", 10)]
+    assert 0 < len(common) <= 5 and set(common) <= {c.chunk_id for c in chunks[-6:]}
+    assert len(full.search_ids("budget grew this year", 50)) == len(chunks)
+    assert len(small) == len(full) == len(chunks)
+    assert small.idf("brankov") > small.idf("budget") > 0

@@ -55,10 +55,11 @@ class LiveLexicalIndex:
 class SyncedLexicalIndex:
     """The lexical index of one store's collection, opened (or built, once) on first use."""
 
-    def __init__(self, store, log_window_s: float | None = None):
+    def __init__(self, store, settings: Settings | None = None):
         self._store = store
-        window = Settings().lexical_log_window_s if log_window_s is None else log_window_s
-        self._window_us = int(window * 1_000_000)
+        settings = settings or Settings()
+        self._window_us = int(settings.lexical_log_window_s * 1_000_000)
+        self._max_postings = settings.lexical_max_postings
         self._lock = threading.RLock()
         self._index: LexicalIndex | None = None
         self._generation: str | None = None
@@ -122,7 +123,7 @@ class SyncedLexicalIndex:
         path = self._path()
         if path is not None:
             try:
-                self._index = LexicalIndex(path)
+                self._index = LexicalIndex(path, max_postings=self._max_postings)
                 return self._index
             except IndexFormatError as exc:
                 if path.exists():
@@ -142,7 +143,7 @@ class SyncedLexicalIndex:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp.unlink(missing_ok=True)
-                index = LexicalIndex(tmp, create=True, bulk=True)
+                index = LexicalIndex(tmp, create=True, bulk=True, max_postings=self._max_postings)
                 try:
                     self._fill(index, since, generation)
                 finally:
@@ -152,11 +153,11 @@ class SyncedLexicalIndex:
                     stale.unlink(missing_ok=True)  # of the file replaced: they must not apply to this one
                 legacy = path.with_name(path.name.replace("_lexical.fts5", "_lexical.pkl"))
                 legacy.unlink(missing_ok=True)  # the BM25 snapshot of earlier versions
-                return LexicalIndex(path)
+                return LexicalIndex(path, max_postings=self._max_postings)
             except (OSError, sqlite3.DatabaseError, IndexFormatError) as exc:
                 log.info("lexical index kept in memory, %s cannot be written: %s", path, exc)
                 tmp.unlink(missing_ok=True)
-        index = LexicalIndex(None, create=True)
+        index = LexicalIndex(None, create=True, max_postings=self._max_postings)
         self._fill(index, since, generation)
         return index
 

@@ -260,6 +260,7 @@ def child_build(work: str, base_chunks: str, sizes: str, cache: str) -> None:
     from qa_bot.ingest.loaders import make_article, parse_date
     from qa_bot.store import ChromaStore
     from qa_bot.store.chroma import ArticlePart, chunk_from_record
+    from qa_bot.store.lexical import SyncedLexicalIndex
 
     import numpy as np
 
@@ -300,6 +301,7 @@ def child_build(work: str, base_chunks: str, sizes: str, cache: str) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.copytree(previous, tmp)
         store = ChromaStore(tmp)
+        SyncedLexicalIndex(store)  # its lexical file follows every write, as under QABot.ingest
         have = store.count()
         first_replica = have // base_n  # replicas r1.. already in the copy (r0 is the base)
         replicas = -(-target // base_n) - 1
@@ -326,6 +328,55 @@ def child_build(work: str, base_chunks: str, sizes: str, cache: str) -> None:
         emit({"bench": "build", "index": label, "chunks": chunks, "replicas": replicas, "seconds": round(seconds, 1),
               "write_chunks_per_s": round(written / max(seconds, 1e-9), 1), "load_avg_1m": os.getloadavg()[0]})
         previous = index
+
+
+def child_lexical_replicas(base_index: str, base_jsonl: str, target: str, out: str) -> None:
+    """The lexical file of a replica index written by `child_build` before it kept one itself (the
+    1M index of 2026-11-24): the same chunks, ids, versions and order the build wrote, each base
+    chunk's terms computed once. Installed beside the index once its build is complete."""
+    from dataclasses import replace
+
+    import qa_bot.store.fts as fts
+    from qa_bot.ingest.loaders import make_article, parse_date
+    from qa_bot.store import ChromaStore
+    from qa_bot.store.chroma import article_version
+
+    start = time.perf_counter()
+    base = ChromaStore(Path(base_index))
+    by_doc: dict[str, list] = {}
+    for chunk in base.iter_chunks():
+        by_doc.setdefault(chunk.doc_id, []).append(chunk)
+    registered = {r.doc_id: r.version for r in base.articles()}
+    records = [json.loads(line) for line in Path(base_jsonl).open(encoding="utf-8")]
+    hashes = {
+        r["id"]: make_article(r["id"], r["text"], title=r.get("title") or "", published=parse_date(r.get("published"))).content_hash
+        for r in records
+    }
+    plain_terms = fts.chunk_terms
+    memo: dict[tuple, list[str]] = {}
+
+    def memo_terms(chunk):  # a replica's terms are its base chunk's
+        key = (chunk.title, chunk.text, chunk.source)
+        if key not in memo:
+            memo[key] = plain_terms(chunk)
+        return memo[key]
+
+    fts.chunk_terms = memo_terms
+    path = Path(out)
+    path.unlink(missing_ok=True)
+    index = fts.LexicalIndex(path, create=True, bulk=True)
+    index.replace([], [c for chunks in by_doc.values() for c in chunks], {d: registered.get(d, "") for d in by_doc})
+    base_n = sum(len(v) for v in by_doc.values())
+    for r in range(1, -(-int(target) // base_n)):
+        batch, versions = [], {}
+        for doc_id, chunks in by_doc.items():
+            new_id = f"{doc_id}~r{r}"
+            batch += [replace(c, doc_id=new_id, chunk_id=f"{new_id}#{c.chunk_id.rsplit('#', 1)[1]}") for c in chunks]
+            versions[new_id] = article_version(hashes[doc_id], "", len(chunks))
+        index.replace([], batch, versions)
+    emit({"bench": "lexical_replicas", "chunks": len(index), "seconds": round(time.perf_counter() - start, 1),
+          "mb": round(path.stat().st_size / 1e6), "load_avg_1m": os.getloadavg()[0]})
+    index.close()
 
 
 def child_query(index: str, label: str, n_questions: str, build_cache: str, base_index: str = "", writes: str = "10") -> None:

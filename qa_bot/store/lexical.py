@@ -41,6 +41,9 @@ class LiveLexicalIndex:
     def search(self, query: str, top_k: int, filters: Filters | None = None) -> list[ScoredChunk]:
         try:
             hits = self._index.search_ids(query, top_k, filters)
+        except sqlite3.OperationalError as exc:  # busy or locked: this question goes on with Chroma alone
+            log.warning("lexical search skipped: %s", exc)
+            return []
         except (IndexFormatError, sqlite3.DatabaseError) as exc:
             self._on_damage(exc)  # rebuilt at the next question; this one is answered from Chroma alone
             return []
@@ -79,16 +82,21 @@ class SyncedLexicalIndex:
 
     # ---- keeping up ----------------------------------------------------------------------------
     def _on_change(self, change: Change) -> None:
-        """This process wrote or deleted: index those articles now, so the next question finds them."""
+        """This process wrote or deleted: index those articles now, so the next question finds them.
+        What is in Chroma stays there if this fails: the change is in the log, and the next question
+        (the generation moved) catches up from it."""
         with self._lock:
-            index = self._open()
-            whole = change.complete
-            rest = [d for d in change.doc_ids if d not in whole]
-            if whole:
-                index.replace(list(whole), [c for _, chunks in whole.values() for c in chunks],
-                              {d: version for d, (version, _) in whole.items()})
-            if rest:
-                self._reconcile(index, rest)
+            try:
+                index = self._open()
+                whole = change.complete
+                rest = [d for d in change.doc_ids if d not in whole]
+                if whole:
+                    index.replace(list(whole), [c for _, chunks in whole.values() for c in chunks],
+                                  {d: version for d, (version, _) in whole.items()})
+                if rest:
+                    self._reconcile(index, rest)
+            except (OSError, sqlite3.Error) as exc:
+                log.warning("the lexical index will catch up with this write at the next question: %s", exc)
 
     def _catch_up(self, index: LexicalIndex, generation: str) -> None:
         """Applies the change log records written since the last one applied (and a window before

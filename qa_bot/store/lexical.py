@@ -112,13 +112,15 @@ class SyncedLexicalIndex:
     def _reconcile(self, index: LexicalIndex, doc_ids: Sequence[str]) -> None:
         """Makes the index hold these articles as the registry does: indexed at the registered
         version, or not at all when unregistered (deleted, or still being written)."""
-        registered = self._store.get_articles(list(doc_ids))
-        have = index.versions(list(doc_ids))
-        stale = [d for d in doc_ids if d in registered and have.get(d) != registered[d].version]
-        gone = [d for d in doc_ids if d not in registered and d in have]
-        if stale or gone:
-            chunks = self._store.chunks_of(stale) if stale else []
-            index.replace(stale + gone, chunks, {d: registered[d].version for d in stale})
+        for i in range(0, len(doc_ids), 500):  # a long backlog in bounded requests
+            batch = list(doc_ids[i : i + 500])
+            registered = self._store.get_articles(batch)
+            have = index.versions(batch)
+            stale = [d for d in batch if d in registered and have.get(d) != registered[d].version]
+            gone = [d for d in batch if d not in registered and d in have]
+            if stale or gone:
+                chunks = self._store.chunks_of(stale) if stale else []
+                index.replace(stale + gone, chunks, {d: registered[d].version for d in stale})
 
     # ---- opening and building ------------------------------------------------------------------
     def _path(self) -> Path | None:

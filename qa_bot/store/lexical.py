@@ -8,6 +8,7 @@ collection only when its file is missing, of an old format, or damaged."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
@@ -95,6 +96,8 @@ class SyncedLexicalIndex:
                                   {d: version for d, (version, _) in whole.items()})
                 if rest:
                     self._reconcile(index, rest)
+                if change.doc_ids:  # its log record need not be applied again by the catch-up
+                    self._mark_applied(index, [change.seq])
             except (OSError, sqlite3.Error) as exc:
                 log.warning("the lexical index will catch up with this write at the next question: %s", exc)
 
@@ -103,11 +106,30 @@ class SyncedLexicalIndex:
         it, since writers' records may land out of order); re-applying one is harmless."""
         last = int(index.meta("seq", "0"))
         records = self._store.changes_since(last - self._window_us)
-        touched = list(dict.fromkeys(d for _, doc_ids in records for d in doc_ids))
+        applied = self._applied(index)
+        fresh = [(seq, doc_ids) for seq, doc_ids in records if seq not in applied]
+        touched = list(dict.fromkeys(d for _, doc_ids in fresh for d in doc_ids))
         if touched:
             self._reconcile(index, touched)
         newest = max([last, *(seq for seq, _ in records)])
         index.set_meta(seq=newest, generation=generation)
+        self._mark_applied(index, [seq for seq, _ in fresh])
+
+    @staticmethod
+    def _applied(index: LexicalIndex) -> set[int]:
+        """The log records inside the window already applied: re-reading the window after every
+        write would otherwise reconcile each of its articles again (~45 ms a question at 1M)."""
+        try:
+            return set(json.loads(index.meta("applied", "[]")))
+        except (ValueError, TypeError):
+            return set()
+
+    def _mark_applied(self, index: LexicalIndex, seqs: list[int]) -> None:
+        if not seqs:
+            return
+        known = self._applied(index) | set(seqs)
+        floor = max([int(index.meta("seq", "0")), *known]) - 2 * self._window_us
+        index.set_meta(applied=json.dumps(sorted(s for s in known if s > floor)))
 
     def _reconcile(self, index: LexicalIndex, doc_ids: Sequence[str]) -> None:
         """Makes the index hold these articles as the registry does: indexed at the registered

@@ -242,43 +242,144 @@ def child_ingest(work: str, n: str, precision: str) -> None:
     })
 
 
-def child_build(work: str, base_chunks: str, target_chunks: str, cache: str) -> None:
-    """10k: the first articles; 100k: the same plus replicas with new ids (embeddings from cache)."""
+def size_label(chunks: int) -> str:
+    """10000 -> "10k", 1000000 -> "1M": the index folders' names."""
+    return f"{chunks // 1_000_000}M" if chunks % 1_000_000 == 0 else f"{chunks // 1000}k"
+
+
+def child_build(work: str, base_chunks: str, sizes: str, cache: str) -> None:
+    """The base index (the first realtimeqa articles, through QABot.ingest, embeddings from the cache),
+    then one index per size: the next smaller one plus replicas of the base articles under new ids.
+
+    Replicas carry the base index's own chunks and vectors (identical text, so the same vectors the
+    embedding cache would give) written through ChromaStore.write_parts, the path ingest writes by,
+    so a million chunks are Chroma's write time, not re-chunking and cache look-ups."""
+    from dataclasses import replace
+
     from qa_bot import QABot
+    from qa_bot.ingest.loaders import make_article, parse_date
+    from qa_bot.store import ChromaStore
+    from qa_bot.store.chroma import ArticlePart, chunk_from_record
+    from qa_bot.store.lexical import SyncedLexicalIndex
+
+    import numpy as np
 
     work_dir = Path(work)
     records = articles(int(base_chunks))
     base = work_dir / "base.jsonl"
     write_jsonl(base, records)
-    small = work_dir / "index-10k"
+    small = work_dir / f"index-{size_label(int(base_chunks))}"
     if not (small / "chroma.sqlite3").exists():
         start = time.perf_counter()
         report = QABot(index_dir=small, cache_dir=cache).ingest([base])
-        emit({"bench": "build", "index": "10k", "chunks": report.total_chunks, "articles": report.total_articles,
-              "seconds": round(time.perf_counter() - start, 1)})
-    large = work_dir / "index-100k"
-    if not (large / "chroma.sqlite3").exists():
-        tmp = work_dir / "index-100k.partial"
+        emit({"bench": "build", "index": small.name[6:], "chunks": report.total_chunks,
+              "articles": report.total_articles, "seconds": round(time.perf_counter() - start, 1)})
+    by_doc: dict[str, list] = {}
+    base_store = ChromaStore(small)
+    offset = 0
+    while True:
+        page = base_store._chunks.get(include=["documents", "metadatas", "embeddings"], limit=2000, offset=offset)
+        if not page["ids"]:
+            break
+        for cid, text, meta, vector in zip(page["ids"], page["documents"], page["metadatas"], page["embeddings"]):
+            chunk = chunk_from_record(cid, text, meta or {})
+            by_doc.setdefault(chunk.doc_id, []).append((chunk, np.asarray(vector, dtype=np.float32)))
+        offset += len(page["ids"])
+    base_articles = {
+        r["id"]: make_article(r["id"], r["text"], title=r.get("title") or "", published=parse_date(r.get("published")))
+        for r in records
+    }
+    base_n = sum(len(v) for v in by_doc.values())
+    previous = small
+    for target in sorted(int(s) for s in sizes.split(",")):
+        label = size_label(target)
+        index = work_dir / f"index-{label}"
+        if index == small or (index / "chroma.sqlite3").exists():
+            previous = index
+            continue
+        tmp = work_dir / f"index-{label}.partial"
         shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(small, tmp)
-        bot = QABot(index_dir=tmp, cache_dir=cache)
-        replicas = -(-int(target_chunks) // bot.count_chunks()) - 1
-        copies = work_dir / "replicas.jsonl"
-        with copies.open("w", encoding="utf-8") as f:
-            for r in range(1, replicas + 1):
-                for record in records:
-                    f.write(json.dumps({**record, "id": f"{record['id']}~r{r}"}, ensure_ascii=False) + "\n")
-        start = time.perf_counter()
-        report = bot.ingest([copies])
+        shutil.copytree(previous, tmp)
+        store = ChromaStore(tmp)
+        SyncedLexicalIndex(store)  # its lexical file follows every write, as under QABot.ingest
+        have = store.count()
+        first_replica = have // base_n  # replicas r1.. already in the copy (r0 is the base)
+        replicas = -(-target // base_n) - 1
+        start, written = time.perf_counter(), 0
+        for r in range(first_replica, replicas + 1):
+            parts = []
+            for doc_id, items in by_doc.items():
+                new_id = f"{doc_id}~r{r}"
+                article = replace(base_articles[doc_id], doc_id=new_id)
+                chunks = [replace(c, doc_id=new_id, chunk_id=f"{new_id}#{c.chunk_id.rsplit('#', 1)[1]}") for c, _ in items]
+                vectors = np.stack([v for _, v in items])
+                parts.append(ArticlePart(article, chunks, vectors, first=False, last=True, n_chunks=len(chunks)))
+                if sum(len(p.chunks) for p in parts) >= 1000:
+                    written += store.write_parts(parts)
+                    parts = []
+            if parts:
+                written += store.write_parts(parts)
+            emit({"bench": "build_progress", "index": label, "replica": r, "chunks": have + written,
+                  "seconds": round(time.perf_counter() - start, 1), "load_avg_1m": os.getloadavg()[0]})
         seconds = time.perf_counter() - start
-        del bot
-        tmp.rename(large)
-        emit({"bench": "build", "index": "100k", "chunks": report.total_chunks, "articles": report.total_articles,
-              "replicas": replicas, "seconds": round(seconds, 1),
-              "cached_ingest_chunks_per_s": round(report.chunks_written / seconds, 1)})
+        chunks = store.count()
+        del store
+        tmp.rename(index)
+        emit({"bench": "build", "index": label, "chunks": chunks, "replicas": replicas, "seconds": round(seconds, 1),
+              "write_chunks_per_s": round(written / max(seconds, 1e-9), 1), "load_avg_1m": os.getloadavg()[0]})
+        previous = index
 
 
-def child_query(index: str, label: str, n_questions: str, build_cache: str) -> None:
+def child_lexical_replicas(base_index: str, base_jsonl: str, target: str, out: str) -> None:
+    """The lexical file of a replica index written by `child_build` before it kept one itself (the
+    1M index of 2026-11-24): the same chunks, ids, versions and order the build wrote, each base
+    chunk's terms computed once. Installed beside the index once its build is complete."""
+    from dataclasses import replace
+
+    import qa_bot.store.fts as fts
+    from qa_bot.ingest.loaders import make_article, parse_date
+    from qa_bot.store import ChromaStore
+    from qa_bot.store.chroma import article_version
+
+    start = time.perf_counter()
+    base = ChromaStore(Path(base_index))
+    by_doc: dict[str, list] = {}
+    for chunk in base.iter_chunks():
+        by_doc.setdefault(chunk.doc_id, []).append(chunk)
+    registered = {r.doc_id: r.version for r in base.articles()}
+    records = [json.loads(line) for line in Path(base_jsonl).open(encoding="utf-8")]
+    hashes = {
+        r["id"]: make_article(r["id"], r["text"], title=r.get("title") or "", published=parse_date(r.get("published"))).content_hash
+        for r in records
+    }
+    plain_terms = fts.chunk_terms
+    memo: dict[tuple, list[str]] = {}
+
+    def memo_terms(chunk):  # a replica's terms are its base chunk's
+        key = (chunk.title, chunk.text, chunk.source)
+        if key not in memo:
+            memo[key] = plain_terms(chunk)
+        return memo[key]
+
+    fts.chunk_terms = memo_terms
+    path = Path(out)
+    path.unlink(missing_ok=True)
+    index = fts.LexicalIndex(path, create=True, bulk=True)
+    index.replace([], [c for chunks in by_doc.values() for c in chunks], {d: registered.get(d, "") for d in by_doc})
+    base_n = sum(len(v) for v in by_doc.values())
+    for r in range(1, -(-int(target) // base_n)):
+        batch, versions = [], {}
+        for doc_id, chunks in by_doc.items():
+            new_id = f"{doc_id}~r{r}"
+            batch += [replace(c, doc_id=new_id, chunk_id=f"{new_id}#{c.chunk_id.rsplit('#', 1)[1]}") for c in chunks]
+            versions[new_id] = article_version(hashes[doc_id], "", len(chunks))
+        index.replace([], batch, versions)
+    emit({"bench": "lexical_replicas", "chunks": len(index), "seconds": round(time.perf_counter() - start, 1),
+          "mb": round(path.stat().st_size / 1e6), "load_avg_1m": os.getloadavg()[0]})
+    index.close()
+
+
+def child_query(index: str, label: str, n_questions: str, build_cache: str, base_index: str = "", writes: str = "20") -> None:
     """ask() end to end, timed; the store, BM25 and encoder are wrapped with timers to see where
     the time goes (the pipeline itself is QABot's, untouched).
 
@@ -287,12 +388,14 @@ def child_query(index: str, label: str, n_questions: str, build_cache: str) -> N
     read alone not. The "repeat" pass then has every vector cached."""
     from qa_bot import QABot
 
-    cache = cache_as_ingest_left_it(Path(index), Path(build_cache))
+    # replicas share the base index's text, so its passages are the whole cache ingest would leave
+    cache = cache_as_ingest_left_it(Path(base_index or index), Path(build_cache))
     bot = QABot(index_dir=index, cache_dir=cache)
     spent: dict[str, float] = {}
     start = time.perf_counter()
-    lexical = bot.retriever.lexical.current()  # first use: snapshot loaded or BM25 rebuilt
+    lexical = bot.retriever.lexical.current()  # first use: the FTS5 file opened, or built once if missing
     lexical_ready_s = time.perf_counter() - start
+    lexical_rebuilt = bot.retriever.lexical.rebuilds
     bot.embedder.model  # the model loads once per process; not a per-question cost
     bot.store.query = timed(spent, "dense_query", bot.store.query)
     bot.embedder.encode = timed(spent, "encode", bot.embedder.encode)
@@ -315,25 +418,88 @@ def child_query(index: str, label: str, n_questions: str, build_cache: str) -> N
             "questions": n, "p50_ms": round(percentile(latencies, 50), 1),
             "p95_ms": round(percentile(latencies, 95), 1), "mean_ms": round(statistics.mean(latencies), 1),
             "per_question_ms": {k: round(v * 1000 / n, 1) for k, v in sorted(spent.items())},
-            "lexical_ready_s": round(lexical_ready_s, 2), "load_avg_1m": os.getloadavg()[0],
+            "lexical_ready_s": round(lexical_ready_s, 2), "lexical_built_whole": lexical_rebuilt,
+            "load_avg_1m": os.getloadavg()[0],
         })
+    after_write(bot, index, label, int(writes), questions[-int(writes):])
     shutil.rmtree(cache, ignore_errors=True)
 
 
+def after_write(bot, index: str, label: str, n: int, questions: list[dict]) -> None:
+    """Ingests one article the index does not hold, then times the next question, n times: a new
+    question after the odd writes (its encoding included, as a user's would be), one asked before
+    after the even ones (all vectors cached: what is left is the write's own cost to the question).
+    Then deletes those articles again, timing the question after each delete as well. The lexical
+    index must find each new article by its title right away, without a rebuild."""
+    from qa_bot.ingest.loaders import make_article, parse_date
+
+    held = {r.split("~")[0] for r in (json.loads(line)["id"] for line in (Path(index).parent / "base.jsonl").open())}
+    fresh = []
+    with gzip.open(CORPUS, "rt", encoding="utf-8") as f:
+        for line in f:
+            record = json.loads(line)
+            if record["id"] not in held and len(record["text"].split()) > 80 and record.get("title"):
+                fresh.append(record)
+            if len(fresh) == n:
+                break
+    folder = Path(index).parent / f"fresh-{label}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    rebuilds = bot.retriever.lexical.rebuilds
+    ingest_ms, first_ms, repeat_ms, found, missed, delete_ms, after_delete_ms = [], [], [], 0, [], [], []
+    for i, (record, q) in enumerate(zip(fresh, questions)):
+        path = folder / f"{record['id']}.jsonl"
+        write_jsonl(path, [record])
+        start = time.perf_counter()
+        bot.ingest([path])
+        ingest_ms.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        bot.ask(q["question"] + (" (after a write)" if i % 2 == 0 else ""), asked_on=q["asked_on"])
+        (first_ms if i % 2 == 0 else repeat_ms).append((time.perf_counter() - start) * 1000)
+        hits = bot.retriever.lexical.current().search(record["title"], 5)
+        if any(h.chunk.doc_id == record["id"] for h in hits):
+            found += 1
+        else:
+            missed.append({"title": record["title"], "top": [h.chunk.title for h in hits[:2]]})
+    for record, q in zip(fresh, questions):
+        start = time.perf_counter()
+        bot.remove([record["id"]])
+        delete_ms.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        bot.ask(q["question"] + " (after a delete)", asked_on=q["asked_on"])
+        after_delete_ms.append((time.perf_counter() - start) * 1000)
+    shutil.rmtree(folder, ignore_errors=True)
+    emit({
+        "bench": "after_write", "index": label, "writes": len(ingest_ms),
+        "new_question_p50_ms": round(percentile(first_ms, 50), 1),
+        "new_question_p95_ms": round(percentile(first_ms, 95), 1),
+        "asked_before_question_p50_ms": round(percentile(repeat_ms, 50), 1),
+        "asked_before_question_p95_ms": round(percentile(repeat_ms, 95), 1),
+        "ingest_one_article_p50_ms": round(percentile(ingest_ms, 50), 1),
+        "new_article_found_lexically": f"{found}/{len(ingest_ms)}", "missed": missed,
+        "lexical_built_whole_during_writes": bot.retriever.lexical.rebuilds - rebuilds,
+        "delete_p50_ms": round(percentile(delete_ms, 50), 1),
+        "question_after_delete_p95_ms": round(percentile(after_delete_ms, 95), 1),
+        "load_avg_1m": os.getloadavg()[0],
+    })
+
+
 # ---- cold start: a real `qa-bot ask` process ------------------------------------------------------
-def cold(index: Path, label: str, build_cache: Path, runs: int = 3, drop_snapshot: bool = False) -> dict:
+def cold(index: Path, label: str, build_cache: Path, runs: int = 3, drop_snapshot: bool = False,
+         base_index: Path | None = None) -> dict:
     """Start to answer of a new process, for a question never asked (passages cached by ingest)."""
     question = "Which company announced layoffs this week?"
     times, rss = [], []
     for i in range(runs):
         if drop_snapshot:
-            for p in index.glob("*_lexical.pkl"):
+            for p in index.glob("*_lexical.fts5*"):
                 p.unlink()
-        cache = cache_as_ingest_left_it(index, build_cache)
+        cache = cache_as_ingest_left_it(base_index or index, build_cache)
         env = {**os.environ, "QA_BOT_CACHE_DIR": cache}
         start = time.perf_counter()
         proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "qa-bot"), "ask", f"{question} ({i})", "--index", str(index)],
+            # this checkout's qa_bot (cwd), not whichever the console script was installed from
+            [sys.executable, "-m", "qa_bot.cli", "ask", f"{question} ({i})", "--index", str(index)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=ROOT,
         )
         _, status, usage = os.wait4(proc.pid, 0)
@@ -343,7 +509,7 @@ def cold(index: Path, label: str, build_cache: Path, runs: int = 3, drop_snapsho
         if os.waitstatus_to_exitcode(status) != 0:
             return {"bench": "cold_ask", "index": label, "error": proc.stderr.read().decode()[-300:]}
     return {
-        "bench": "cold_ask", "index": label, "bm25_snapshot": not drop_snapshot, "runs": runs,
+        "bench": "cold_ask", "index": label, "lexical_file": not drop_snapshot, "runs": runs,
         "median_s": round(statistics.median(times), 2), "max_s": round(max(times), 2),
         "peak_rss_mb": round(max(rss)), "load_avg_1m": os.getloadavg()[0],
     }
@@ -362,10 +528,11 @@ def main() -> None:
     parser.add_argument("--encode-chunks", type=int, default=1024)
     parser.add_argument("--ingest-chunks", type=int, default=2000)
     parser.add_argument("--base-chunks", type=int, default=10_000)
-    parser.add_argument("--target-chunks", type=int, default=100_000)
     parser.add_argument("--questions", type=int, default=100)
-    parser.add_argument("--sizes", default="10k,100k", help="which indexes the query step uses")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000],
+                        help="index sizes in chunks to build and measure, e.g. --sizes 100000 1000000")
     args = parser.parse_args()
+    labels = [size_label(n) for n in sorted(args.sizes)]
     steps = [s.strip() for s in args.only.split(",") if s.strip()]
     args.work.mkdir(parents=True, exist_ok=True)
     emit({"bench": "machine", **machine()})
@@ -386,23 +553,27 @@ def main() -> None:
         for r in in_child("ingest", str(args.work), str(args.ingest_chunks), "bf16"):
             emit(r)
     if "build" in steps:
-        for r in in_child("build", str(args.work), str(args.base_chunks), str(args.target_chunks), str(args.cache)):
+        sizes = ",".join(str(n) for n in sorted(args.sizes))
+        for r in in_child("build", str(args.work), str(args.base_chunks), sizes, str(args.cache)):
             emit(r)
     if "query" in steps:
-        for label in args.sizes.split(","):
-            for r in in_child("query", str(args.work / f"index-{label}"), label, str(args.questions), str(args.cache)):
+        for label in labels:
+            base = args.work / f"index-{size_label(args.base_chunks)}"
+            for r in in_child("query", str(args.work / f"index-{label}"), label, str(args.questions), str(args.cache), str(base)):
                 emit(r)
     if "cold" in steps:
         seed = args.work / "index-seed"
         seed_cache = args.work / "seed-cache"
         if not (seed_cache / "embeddings.sqlite").exists():  # the seed's passages in a cache of its own
             shutil.rmtree(seed, ignore_errors=True)
-            subprocess.run([str(Path(sys.executable).parent / "qa-bot"), "ingest", "seeds/", "--index", str(seed)],
+            subprocess.run([sys.executable, "-m", "qa_bot.cli", "ingest", "seeds/", "--index", str(seed)],
                            cwd=ROOT, check=True, capture_output=True, env={**os.environ, "QA_BOT_CACHE_DIR": str(seed_cache)})
         emit(cold(seed, "seed", seed_cache))
-        for label in args.sizes.split(","):
-            emit(cold(args.work / f"index-{label}", label, args.cache))
-        emit(cold(args.work / "index-100k", "100k", args.cache, runs=1, drop_snapshot=True))
+        base = args.work / f"index-{size_label(args.base_chunks)}"
+        for label in labels:
+            emit(cold(args.work / f"index-{label}", label, args.cache, base_index=base))
+        if "100k" in labels:  # what a missing lexical file costs a cold start once
+            emit(cold(args.work / "index-100k", "100k", args.cache, runs=1, drop_snapshot=True, base_index=base))
 
 
 if __name__ == "__main__":

@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     top_k: int = 5
     candidates: int = 30  # depth of each retriever before fusion
     rrf_k: int = 60
+    # a lexical index catching up re-reads the change log this far back before the last record it
+    # applied: writers on other machines may log out of order by up to their clocks' disagreement
+    lexical_log_window_s: float = 300.0
+    # the most chunks one lexical search scores (rarest query words first): bounds its time at a
+    # million chunks; an index smaller than this ranks by exact BM25
+    lexical_max_postings: int = 10_000
     min_evidence: float = 0.35  # below this the bot says the articles do not answer
 
     # one request budget for every surface (API, CLI, page, /v1), enforced in QABot.ask
@@ -131,7 +137,7 @@ class Settings(BaseSettings):
         "top_k", "candidates", "chunk_words", "embed_batch_size", "rrf_k",
         "max_question_chars", "max_history_turns", "max_history_chars", "max_top_k",
         "upload_max_mb", "upload_quota_mb", "upload_keep_seconds", "api_max_body_mb", "fetch_timeout", "fetch_max_mb",
-        "max_chunk_words", "max_chunk_chars", "ingest_batch_chunks", "registry_text_max_chars",
+        "max_chunk_words", "max_chunk_chars", "ingest_batch_chunks", "registry_text_max_chars", "lexical_max_postings",
     )
     @classmethod
     def _positive(cls, value: float, info) -> float:

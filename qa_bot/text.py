@@ -1,4 +1,4 @@
-"""Word-level text helpers shared by BM25, sentence scoring and follow-up rewriting."""
+"""Word-level text helpers shared by the lexical index, sentence scoring and follow-up rewriting."""
 
 from __future__ import annotations
 

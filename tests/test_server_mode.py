@@ -91,8 +91,8 @@ def test_qabot_answers_from_the_server(server_bot, chroma_url):
     assert server_bot.store.location == chroma_url
     lexical = server_bot.retriever.lexical.current()
     assert len(lexical) == server_bot.count_chunks() > 0
-    # BM25 is rebuilt from the server's collection; the snapshot that spares the next process that
-    # rebuild lives in the local cache, tagged with the collection's generation
+    # the lexical (FTS5) file, built from the server's collection and kept up from its change log,
+    # lives in the local cache folder
     snapshot = server_bot.store.lexical_cache_path()
     assert snapshot.exists() and server_bot.settings.cache_dir in snapshot.parents
 
@@ -150,7 +150,7 @@ for line in sys.stdin:
 
 def test_two_processes_share_one_server(chroma_url, tmp_path):
     """Process A answers once; process B ingests a new article; A's next answer finds it, and A's
-    BM25 (rebuilt from the collection, not from any local file) has it too."""
+    lexical index (caught up from the server's change log, not from any file of B's) has it too."""
     from qa_bot import QABot
 
     QABot(index_dir=tmp_path / "a0", chroma_url=chroma_url, collection="shared").ingest([SEEDS])

@@ -7,11 +7,13 @@ from __future__ import annotations
 import errno
 import functools
 import hashlib
+import json
 import logging
 import os
 import shutil
+import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -43,6 +45,26 @@ class ArticleRecord:
     content_hash: str
     n_chunks: int
     chunking: str = ""  # how its chunks were cut: re-cut when the setting changes
+
+    @property
+    def version(self) -> str:
+        """What the lexical index compares to tell whether it holds this article as registered."""
+        return article_version(self.content_hash, self.chunking, self.n_chunks)
+
+
+def article_version(content_hash: str, chunking: str, n_chunks: int) -> str:
+    return f"{content_hash}:{chunking}:{n_chunks}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One write or delete as the change log records it: the articles it touched. `complete` holds
+    the chunks of articles written whole by this process, so its own lexical index need not read
+    them back from Chroma."""
+
+    seq: int
+    doc_ids: tuple[str, ...]
+    complete: dict[str, tuple[str, Sequence[Chunk]]]  # doc_id -> (version, chunks)
 
 
 @dataclass(frozen=True)
@@ -310,9 +332,19 @@ class ChromaStore:
             self._articles = self._client.get_or_create_collection(
                 f"{collection}_articles", embedding_function=None
             )
+            # which articles each write or delete touched, so another process's lexical index
+            # catches up by reading the few records past the last it applied
+            self._changes = self._client.get_or_create_collection(
+                f"{collection}_changes", embedding_function=None
+            )
         except Exception as exc:
             raise StoreError(f"The index at {self.location} cannot be read ({type(exc).__name__}).") from None
         self._vectors = None  # llama-index's ChromaVectorStore, imported on first write: ~1.5 s off `ask`
+        self._listeners: list[Callable[[Change], None]] = []
+
+    def add_listener(self, listener: Callable[[Change], None]) -> None:
+        """`listener(change)` is called after every write and delete made through this store."""
+        self._listeners.append(listener)
 
     @property
     def vectors(self):
@@ -324,9 +356,9 @@ class ChromaStore:
         return self._vectors
 
     def lexical_cache_path(self) -> Path | None:
-        """Where the BM25 snapshot of this collection is kept: beside an embedded index; for a server,
-        in the local cache folder under a name derived from the server URL and collection."""
-        name = f"{self._collection}_lexical.pkl"
+        """Where the lexical (FTS5) index of this collection is kept: beside an embedded index; for a
+        server, in the local cache folder under a name derived from the server URL and collection."""
+        name = f"{self._collection}_lexical.fts5"
         if not self._chroma_url:
             return self._index_dir / name
         if not self._cache_dir:
@@ -385,6 +417,31 @@ class ChromaStore:
             for cid, text, meta in zip(page["ids"], page["documents"], page["metadatas"]):
                 yield chunk_from_record(cid, text, meta or {})
             offset += len(page["ids"])
+
+    @_reads
+    def chunks_of(self, doc_ids: Sequence[str]) -> list[Chunk]:
+        """All chunks of these articles, in article order."""
+        found: list[Chunk] = []
+        for i in range(0, len(doc_ids), 500):
+            page = self._chunks.get(where={"doc_id": {"$in": list(doc_ids[i : i + 500])}}, include=["documents", "metadatas"])
+            found += [chunk_from_record(c, t, m or {}) for c, t, m in zip(page["ids"], page["documents"], page["metadatas"])]
+        return sorted(found, key=lambda c: (c.doc_id, c.start, c.chunk_id))
+
+    @_reads
+    def changes_since(self, seq: int) -> list[tuple[int, tuple[str, ...]]]:
+        """(seq, doc_ids) of the change log records after `seq`, oldest first."""
+        records = []
+        offset = 0
+        while True:
+            page = self._changes.get(
+                where={"seq": {"$gt": int(seq)}}, include=["documents", "metadatas"], limit=_PAGE, offset=offset
+            )
+            if not page["ids"]:
+                break
+            for doc, meta in zip(page["documents"], page["metadatas"]):
+                records.append((int((meta or {}).get("seq", 0)), tuple(json.loads(doc or "[]"))))
+            offset += len(page["ids"])
+        return sorted(records)
 
     @_reads
     def get_chunks(self, chunk_ids: Sequence[str]) -> list[Chunk]:
@@ -557,7 +614,13 @@ class ChromaStore:
                     for p in done
                 ],
             )
-        self._bump()
+        touched = list(dict.fromkeys(p.article.doc_id for p in parts if p.first or p.last))
+        complete = {
+            p.article.doc_id: (article_version(p.article.content_hash, chunking, p.n_chunks), p.chunks)
+            for p in parts
+            if p.first and p.last
+        }
+        self._changed(touched, complete)
         return len(nodes)
 
     def delete_articles(self, doc_ids: Sequence[str], bump: bool = True) -> None:
@@ -569,7 +632,23 @@ class ChromaStore:
             self._articles.delete(ids=batch)
             self._chunks.delete(where={"doc_id": {"$in": batch}})
         if bump:
-            self._bump()
+            self._changed(list(doc_ids), {})
+
+    def _changed(self, doc_ids: list[str], complete: dict[str, tuple[str, Sequence[Chunk]]]) -> None:
+        """Logs which articles a write touched, then moves the generation (in that order: whoever
+        sees the new generation finds the record), then tells this process's listeners."""
+        seq = time.time_ns() // 1000  # microseconds; writers' clocks only need to agree within the log window
+        if doc_ids:
+            self._changes.add(
+                ids=[f"{seq:017d}-{uuid.uuid4().hex[:8]}"],
+                embeddings=[[1.0]],  # looked up by seq, never by vector
+                documents=[json.dumps(doc_ids)],
+                metadatas=[{"seq": seq}],
+            )
+        self._bump()
+        change = Change(seq, tuple(doc_ids), complete)
+        for listener in self._listeners:
+            listener(change)
 
     def _bump(self) -> None:
         self._chunks.modify(metadata={"generation": uuid.uuid4().hex})

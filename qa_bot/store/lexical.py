@@ -1,129 +1,222 @@
-"""BM25 over the same chunks Chroma holds, rebuilt from the collection so it never drifts from it,
-and saved beside the index keyed by the collection's generation so a new process need not rebuild."""
+"""Keeps the FTS5 lexical index in step with the Chroma collection, a few rows per write.
+
+This process's own writes and deletes update it directly (ChromaStore tells its listeners); writes
+by other processes (two bots on one `chroma run`) are caught up from the collection's change log:
+the records past the last one applied name the articles touched, and each is re-read from the
+registry and Chroma only if the version indexed differs. The whole index is built from the
+collection only when its file is missing, of an old format, or damaged."""
 
 from __future__ import annotations
 
+import json
 import logging
-import math
 import os
-import pickle
+import sqlite3
 import threading
-from collections import Counter
-from collections.abc import Iterable
-from dataclasses import fields
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
-from qa_bot.ingest.chunking import indexed_text
-from qa_bot.store.chroma import Filters
-from qa_bot.text import terms
-from qa_bot.types import Chunk, ScoredChunk
-
-
-class LexicalIndex:
-    def __init__(self, chunks: Iterable[Chunk]):
-        import bm25s
-
-        self.chunks: list[Chunk] = list(chunks)
-        self._bm25 = None
-        self._doc_freq: Counter[str] = Counter()
-        if self.chunks:
-            # the source is searchable by name ("reported by TechCrunch"), though not embedded
-            tokenized = [terms(f"{indexed_text(c)}\n{c.source}") or [""] for c in self.chunks]
-            for tokens in tokenized:
-                self._doc_freq.update(set(tokens))
-            self._bm25 = bm25s.BM25()
-            self._bm25.index(tokenized, show_progress=False)
-
-    def __len__(self) -> int:
-        return len(self.chunks)
-
-    def idf(self, term: str) -> float:
-        """Smoothed inverse document frequency; a word the corpus never uses weighs the most."""
-        n = len(self.chunks)
-        return math.log((n + 1) / (self._doc_freq.get(term, 0) + 0.5))
-
-    def search(self, query: str, top_k: int, filters: Filters | None = None) -> list[ScoredChunk]:
-        if self._bm25 is None:
-            return []
-        tokens = [t for t in terms(query) if t in self._bm25.vocab_dict]
-        if not tokens:
-            return []
-        mask = None
-        if filters:
-            mask = np.fromiter((filters.accepts(c) for c in self.chunks), dtype=np.float32, count=len(self.chunks))
-        scores = self._bm25.get_scores(tokens, weight_mask=mask)
-        k = min(top_k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [
-            ScoredChunk(chunk=self.chunks[i], score=float(scores[i]), lexical_rank=rank)
-            for rank, i in enumerate(top)
-            if scores[i] > 0
-        ]
-
+from qa_bot.settings import Settings
+from qa_bot.store.chroma import Change, Filters
+from qa_bot.store.fts import IndexFormatError, LexicalIndex
+from qa_bot.types import ScoredChunk
 
 log = logging.getLogger(__name__)
-# a snapshot written by other code (another Chunk layout, or tokens made differently: bump the
-# number whenever what is indexed per chunk changes) is not loaded
-_FORMAT = (2, tuple(f.name for f in fields(Chunk)))
+
+
+class LiveLexicalIndex:
+    """What retrieval and evidence selection read: BM25 search returning the collection's chunks."""
+
+    def __init__(self, index: LexicalIndex, store, on_damage):
+        self._index = index
+        self._store = store
+        self._on_damage = on_damage
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def idf(self, term: str) -> float:
+        return self._index.idf(term)
+
+    def search(self, query: str, top_k: int, filters: Filters | None = None) -> list[ScoredChunk]:
+        try:
+            hits = self._index.search_ids(query, top_k, filters)
+        except sqlite3.OperationalError as exc:  # busy or locked: this question goes on with Chroma alone
+            log.warning("lexical search skipped: %s", exc)
+            return []
+        except (IndexFormatError, sqlite3.DatabaseError) as exc:
+            self._on_damage(exc)  # rebuilt at the next question; this one is answered from Chroma alone
+            return []
+        if not hits:
+            return []
+        # the passages themselves come from Chroma, the source of truth: the FTS file holds only terms
+        chunks = {c.chunk_id: c for c in self._store.get_chunks([cid for cid, _ in hits])}
+        ranked = [(chunks[cid], score) for cid, score in hits if cid in chunks]
+        return [ScoredChunk(chunk=c, score=score, lexical_rank=rank) for rank, (c, score) in enumerate(ranked)]
 
 
 class SyncedLexicalIndex:
-    """Keeps a LexicalIndex in step with the Chroma collection, which other processes may write to
-    (two bots sharing one Chroma server): it is rebuilt whenever the collection's generation moves.
+    """The lexical index of one store's collection, opened (or built, once) on first use."""
 
-    The collection is the source of truth; the file at `store.lexical_cache_path()` is only a
-    snapshot tagged with the generation it was built from, so a fresh process (a cold `qa-bot ask`)
-    loads it instead of reading and tokenizing every chunk again, and ignores it once stale."""
-
-    def __init__(self, store):
+    def __init__(self, store, settings: Settings | None = None):
         self._store = store
+        settings = settings or Settings()
+        self._window_us = int(settings.lexical_log_window_s * 1_000_000)
+        self._max_postings = settings.lexical_max_postings
+        self._lock = threading.RLock()
         self._index: LexicalIndex | None = None
         self._generation: str | None = None
+        self.rebuilds = 0  # whole builds from the collection by this process (tests and benchmarks read it)
+        if hasattr(store, "add_listener"):
+            store.add_listener(self._on_change)
 
-    def current(self) -> LexicalIndex:
+    def current(self) -> LiveLexicalIndex:
         generation = self._store.generation()
-        if self._index is None or generation != self._generation:
-            path = self._cache_path()
-            index = _load(path, generation) if path else None
-            if index is None:
-                index = LexicalIndex(self._store.iter_chunks())
-                # a writer may have moved the generation while we read: tag what we saw before
-                if path and self._store.generation() == generation:
-                    _save(path, generation, index)
-            self._index, self._generation = index, generation
-        return self._index
+        with self._lock:
+            index = self._open()
+            if generation != self._generation:
+                if index.meta("generation") != generation:
+                    self._catch_up(index, generation)
+                self._generation = generation
+            return LiveLexicalIndex(index, self._store, self._damaged)
 
-    def _cache_path(self) -> Path | None:
+    # ---- keeping up ----------------------------------------------------------------------------
+    def _on_change(self, change: Change) -> None:
+        """This process wrote or deleted: index those articles now, so the next question finds them.
+        What is in Chroma stays there if this fails: the change is in the log, and the next question
+        (the generation moved) catches up from it."""
+        with self._lock:
+            try:
+                index = self._open()
+                whole = change.complete
+                rest = [d for d in change.doc_ids if d not in whole]
+                if whole:
+                    index.replace(list(whole), [c for _, chunks in whole.values() for c in chunks],
+                                  {d: version for d, (version, _) in whole.items()})
+                if rest:
+                    self._reconcile(index, rest)
+                if change.doc_ids:  # its log record need not be applied again by the catch-up
+                    self._mark_applied(index, [change.seq])
+            except (OSError, sqlite3.Error) as exc:
+                log.warning("the lexical index will catch up with this write at the next question: %s", exc)
+
+    def _catch_up(self, index: LexicalIndex, generation: str) -> None:
+        """Applies the change log records written since the last one applied (and a window before
+        it, since writers' records may land out of order); re-applying one is harmless."""
+        last = int(index.meta("seq", "0"))
+        records = self._store.changes_since(last - self._window_us)
+        applied = self._applied(index)
+        fresh = [(seq, doc_ids) for seq, doc_ids in records if seq not in applied]
+        touched = list(dict.fromkeys(d for _, doc_ids in fresh for d in doc_ids))
+        if touched:
+            self._reconcile(index, touched)
+        newest = max([last, *(seq for seq, _ in records)])
+        index.set_meta(seq=newest, generation=generation)
+        self._mark_applied(index, [seq for seq, _ in fresh])
+
+    @staticmethod
+    def _applied(index: LexicalIndex) -> set[int]:
+        """The log records inside the window already applied: re-reading the window after every
+        write would otherwise reconcile each of its articles again (~45 ms a question at 1M)."""
+        try:
+            return set(json.loads(index.meta("applied", "[]")))
+        except (ValueError, TypeError):
+            return set()
+
+    def _mark_applied(self, index: LexicalIndex, seqs: list[int]) -> None:
+        if not seqs:
+            return
+        known = self._applied(index) | set(seqs)
+        floor = max([int(index.meta("seq", "0")), *known]) - 2 * self._window_us
+        index.set_meta(applied=json.dumps(sorted(s for s in known if s > floor)))
+
+    def _reconcile(self, index: LexicalIndex, doc_ids: Sequence[str]) -> None:
+        """Makes the index hold these articles as the registry does: indexed at the registered
+        version, or not at all when unregistered (deleted, or still being written)."""
+        for i in range(0, len(doc_ids), 500):  # a long backlog in bounded requests
+            batch = list(doc_ids[i : i + 500])
+            registered = self._store.get_articles(batch)
+            have = index.versions(batch)
+            stale = [d for d in batch if d in registered and have.get(d) != registered[d].version]
+            gone = [d for d in batch if d not in registered and d in have]
+            if stale or gone:
+                chunks = self._store.chunks_of(stale) if stale else []
+                index.replace(stale + gone, chunks, {d: registered[d].version for d in stale})
+
+    # ---- opening and building ------------------------------------------------------------------
+    def _path(self) -> Path | None:
         getter = getattr(self._store, "lexical_cache_path", None)
         return getter() if getter else None
 
+    def _open(self) -> LexicalIndex:
+        if self._index is not None:
+            return self._index
+        path = self._path()
+        if path is not None:
+            try:
+                self._index = LexicalIndex(path, max_postings=self._max_postings)
+                return self._index
+            except IndexFormatError as exc:
+                if path.exists():
+                    log.info("rebuilding the lexical index: %s", exc)
+        self._index = self._build(path)
+        return self._index
 
-def _load(path: Path, generation: str) -> LexicalIndex | None:
-    try:
-        with path.open("rb") as f:
-            header = pickle.load(f)
-            if header != (_FORMAT, generation):
-                return None
-            return pickle.load(f)
-    except FileNotFoundError:
-        return None
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError) as exc:
-        log.info("ignoring unreadable lexical cache %s: %s", path, exc)
-        return None
+    def _build(self, path: Path | None) -> LexicalIndex:
+        """The whole index from the collection, written to a new file and renamed into place, so a
+        reader in another process sees the old file or the new one, never half of one. Where no
+        file can be written (a full disk, a read-only folder) it is built in memory instead."""
+        self.rebuilds += 1
+        since = time.time_ns() // 1000  # changes from now on are caught up from the log
+        generation = self._store.generation()
+        if path is not None:
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp.unlink(missing_ok=True)
+                index = LexicalIndex(tmp, create=True, bulk=True, max_postings=self._max_postings)
+                try:
+                    self._fill(index, since, generation)
+                finally:
+                    index.close()
+                os.replace(tmp, path)
+                for stale in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                    stale.unlink(missing_ok=True)  # of the file replaced: they must not apply to this one
+                legacy = path.with_name(path.name.replace("_lexical.fts5", "_lexical.pkl"))
+                legacy.unlink(missing_ok=True)  # the BM25 snapshot of earlier versions
+                return LexicalIndex(path, max_postings=self._max_postings)
+            except (OSError, sqlite3.DatabaseError, IndexFormatError) as exc:
+                log.info("lexical index kept in memory, %s cannot be written: %s", path, exc)
+                tmp.unlink(missing_ok=True)
+        index = LexicalIndex(None, create=True, max_postings=self._max_postings)
+        self._fill(index, since, generation)
+        return index
 
+    def _fill(self, index: LexicalIndex, since: int, generation: str) -> None:
+        versions = {r.doc_id: r.version for r in self._store.articles()}
+        batch: list = []
+        for chunk in self._store.iter_chunks():
+            batch.append(chunk)
+            if len(batch) >= 5000:
+                self._add_batch(index, batch, versions)
+                batch = []
+        self._add_batch(index, batch, versions)
+        index.set_meta(seq=since - self._window_us, generation=generation)
 
-def _save(path: Path, generation: str, index: LexicalIndex) -> None:
-    """Atomic replace, so a concurrent reader sees the old snapshot or the new one, never half."""
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # one per writer
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("wb") as f:
-            pickle.dump((_FORMAT, generation), f, protocol=pickle.HIGHEST_PROTOCOL)
-            pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError as exc:  # a read-only index still answers; it just rebuilds next time
-        log.info("could not save lexical cache %s: %s", path, exc)
-        tmp.unlink(missing_ok=True)
+    @staticmethod
+    def _add_batch(index: LexicalIndex, chunks: list, versions: dict[str, str]) -> None:
+        docs = list(dict.fromkeys(c.doc_id for c in chunks))
+        index.replace([], chunks, {d: versions.get(d, "") for d in docs})
+
+    def _damaged(self, exc: Exception) -> None:
+        """A file that fails while read (damaged on disk) is set aside and built again next time."""
+        log.warning("the lexical index is damaged and will be rebuilt: %s", exc)
+        with self._lock:
+            if self._index is not None:
+                path = self._index.path
+                self._index.close()
+                self._index = None
+                self._generation = None
+                if path is not None:
+                    path.unlink(missing_ok=True)

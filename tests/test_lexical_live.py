@@ -1,0 +1,193 @@
+"""The live lexical index (SQLite FTS5 beside the Chroma index): a write or delete changes only the
+rows of the articles it touched, another process catches up from the change log, and a missing,
+old or damaged file is built again once, never a traceback."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+
+from conftest import ROOT, SEED_ASKED_ON, SEEDS, write
+from test_server_mode import chroma_url  # noqa: F401  (the real `chroma run` fixture)
+
+from qa_bot.store import Filters
+from qa_bot.store.fts import FORMAT
+
+HARBOUR = """Harbour of Vellmar reopens after dredging
+
+The harbour of Vellmar reopened to cargo ships on 14 March 2026 after eleven months of dredging.
+Harbour master Ilse Brankovic cut the ribbon at the northern quay.
+"""
+VINEYARD = """Frost hits the Tokaj vineyards
+
+A late frost on 2 April 2026 damaged a third of the Tokaj vineyards, growers said on Thursday.
+"""
+
+
+def _rows(path) -> dict[int, str]:
+    with sqlite3.connect(path) as db:
+        return dict(db.execute("SELECT id, chunk_id FROM chunks"))
+
+
+def _lexical_docs(bot, query: str, filters: Filters | None = None) -> list[str]:
+    return [s.chunk.doc_id for s in bot.retriever.lexical.current().search(query, 5, filters)]
+
+
+def _jsonl(path, doc_id: str, text: str, source: str = "", published: str = ""):
+    import json
+
+    return write(path, json.dumps({"id": doc_id, "text": text, "source": source, "published": published}) + "\n")
+
+
+def test_a_new_article_is_indexed_in_place_without_a_rebuild(fresh_bot, tmp_path):
+    fresh_bot.ingest([SEEDS])
+    assert fresh_bot.ask("Who led the Russian delegation?", asked_on=SEED_ASKED_ON).citations
+    path = fresh_bot.store.lexical_cache_path()
+    inode, before = path.stat().st_ino, _rows(path)
+    assert fresh_bot.retriever.lexical.rebuilds == 1  # the file did not exist: built once, at the first write
+
+    fresh_bot.ingest([write(tmp_path / "news" / "vellmar.txt", HARBOUR)])
+
+    assert _lexical_docs(fresh_bot, "harbour master of Vellmar")[0] == "vellmar"
+    assert fresh_bot.retriever.lexical.rebuilds == 1
+    assert path.stat().st_ino == inode  # the same file, changed in place
+    after = _rows(path)
+    assert {k: v for k, v in after.items() if k in before} == before  # old rows untouched
+    added = {v for k, v in after.items() if k not in before}
+    assert added and all(c.startswith("vellmar#") for c in added)
+    assert len(added) == fresh_bot.store.get_articles(["vellmar"])["vellmar"].n_chunks
+
+    # a new process opens the file as it is: nothing to build, the new article is there
+    from qa_bot import QABot
+
+    other = QABot(index_dir=fresh_bot.settings.index_dir)
+    assert _lexical_docs(other, "harbour master of Vellmar")[0] == "vellmar"
+    assert other.retriever.lexical.rebuilds == 0
+
+
+def test_delete_and_changed_article_touch_only_their_rows(fresh_bot, tmp_path):
+    news = tmp_path / "news"
+    fresh_bot.ingest([SEEDS, write(news / "vellmar.txt", HARBOUR), write(news / "tokaj.txt", VINEYARD)])
+    path = fresh_bot.store.lexical_cache_path()
+    seed_rows = {k: v for k, v in _rows(path).items() if not v.startswith(("vellmar#", "tokaj#"))}
+
+    fresh_bot.remove(["vellmar"])
+    assert "vellmar" not in _lexical_docs(fresh_bot, "harbour master of Vellmar")
+    assert not any(v.startswith("vellmar#") for v in _rows(path).values())
+
+    write(news / "tokaj.txt", VINEYARD.replace("a third", "half").replace("Thursday", "Friday"))
+    fresh_bot.ingest([news / "tokaj.txt"])
+    assert _lexical_docs(fresh_bot, "Tokaj frost half Friday")[0] == "tokaj"
+    rows = _rows(path)
+    assert {k: v for k, v in rows.items() if k in seed_rows} == seed_rows
+    assert fresh_bot.retriever.lexical.rebuilds == 1
+
+
+def test_filters_apply_in_the_lexical_index(fresh_bot, tmp_path):
+    fresh_bot.ingest([
+        _jsonl(tmp_path / "a.jsonl", "wire-a", HARBOUR, source="Baltic Wire", published="2026-03-14"),
+        _jsonl(tmp_path / "b.jsonl", "wire-b", HARBOUR.replace("Vellmar", "Vellmar East"),
+               source="Harbour Post", published="2026-01-02"),
+    ])
+    both = _lexical_docs(fresh_bot, "Vellmar harbour dredging")
+    assert set(both) == {"wire-a", "wire-b"}
+    assert _lexical_docs(fresh_bot, "Vellmar harbour dredging", Filters(sources=("Harbour Post",))) == ["wire-b"]
+    assert _lexical_docs(fresh_bot, "Vellmar harbour dredging", Filters(doc_ids=("wire-a",))) == ["wire-a"]
+    march = Filters(published_from=date(2026, 3, 1), published_to=date(2026, 3, 31))
+    assert _lexical_docs(fresh_bot, "Vellmar harbour dredging", march) == ["wire-a"]
+    assert _lexical_docs(fresh_bot, "Vellmar harbour dredging", Filters(published_to=date(2025, 12, 31))) == []
+
+
+def test_another_process_catches_up_from_the_change_log(chroma_url, tmp_path):  # noqa: F811
+    """Two bots on one server with their own lexical files: what one writes or deletes, the other
+    finds at its next question, from the change log, without building its index again."""
+    from qa_bot import QABot
+
+    reader = QABot(index_dir=tmp_path / "r", chroma_url=chroma_url, collection="catchup", cache_dir=tmp_path / "rc")
+    writer = QABot(index_dir=tmp_path / "w", chroma_url=chroma_url, collection="catchup", cache_dir=tmp_path / "wc")
+    writer.ingest([SEEDS])
+    assert "vellmar" not in _lexical_docs(reader, "harbour master of Vellmar")
+    assert reader.retriever.lexical.rebuilds == 1
+    reader_file = reader.store.lexical_cache_path()
+    assert reader_file != writer.store.lexical_cache_path()
+    inode = reader_file.stat().st_ino
+
+    writer.ingest([write(tmp_path / "news" / "vellmar.txt", HARBOUR)])
+    assert _lexical_docs(reader, "harbour master of Vellmar")[0] == "vellmar"
+    assert "Brankovic" in reader.ask("Who is the harbour master of Vellmar?").text
+
+    writer.remove(["vellmar"])
+    assert "vellmar" not in _lexical_docs(reader, "harbour master of Vellmar")
+    assert reader.retriever.lexical.rebuilds == 1 and reader_file.stat().st_ino == inode
+
+
+@pytest.mark.parametrize("damage", ["old format", "missing", "garbage"])
+def test_a_missing_old_or_damaged_file_is_built_again_once(seed_copy, damage):
+    from qa_bot import QABot
+
+    path = QABot(index_dir=seed_copy).store.lexical_cache_path()
+    QABot(index_dir=seed_copy).retriever.lexical.current()  # the file as a current version leaves it
+    assert path.exists()
+    if damage == "old format":
+        with sqlite3.connect(path) as db:
+            db.execute("UPDATE meta SET value = 'fts5-0' WHERE key = 'format'")
+        assert FORMAT != "fts5-0"
+    elif damage == "missing":
+        path.unlink()
+    else:
+        for extra in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            extra.unlink(missing_ok=True)
+        path.write_bytes(b"\x00not a database\xff" * 512)
+
+    bot = QABot(index_dir=seed_copy)
+    answer = bot.ask("Who led the Russian delegation?", asked_on=SEED_ASKED_ON)
+    assert "Kostyukov" in answer.text
+    assert bot.retriever.lexical.rebuilds == 1
+    assert _lexical_docs(bot, "Kostyukov GRU")  # the rebuilt index answers
+    again = QABot(index_dir=seed_copy)
+    again.retriever.lexical.current()
+    assert again.retriever.lexical.rebuilds == 0  # once: the next process opens what was built
+
+
+def test_cli_ask_over_a_damaged_lexical_file_answers(seed_copy):
+    from qa_bot import QABot
+
+    QABot(index_dir=seed_copy).retriever.lexical.current()
+    path = QABot(index_dir=seed_copy).store.lexical_cache_path()
+    for extra in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        extra.unlink(missing_ok=True)
+    path.write_bytes(b"garbage" * 1000)
+    run = subprocess.run(
+        [sys.executable, "-m", "qa_bot.cli", "ask", "Who led the Russian delegation?", "--index", str(seed_copy),
+         "--asked-on", SEED_ASKED_ON],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr and "Kostyukov" in run.stdout
+
+
+def test_a_bounded_search_ranks_by_the_rare_words_and_scores_at_most_the_bound():
+    """At a million chunks a search scores at most `max_postings` chunks, rarest words first; the
+    word that singles a passage out still ranks it first, and an index under the bound ranks as
+    full BM25 does."""
+    from qa_bot.store.fts import LexicalIndex
+    from qa_bot.types import Chunk
+
+    chunks = [Chunk(f"d{i}#0", f"d{i}", f"The minister said the budget grew this year, report {i}.", 0, 10) for i in range(40)]
+    chunks.append(Chunk("rare#0", "rare", "Harbour master Ilse Brankovic said the budget grew this year.", 0, 10))
+    small = LexicalIndex(None, create=True, max_postings=5)
+    full = LexicalIndex(None, create=True, max_postings=10**9)
+    for index in (small, full):
+        index.replace([], chunks, {c.doc_id: "v" for c in chunks})
+    query = "Brankovic said the budget grew this year"
+    assert small.search_ids(query, 5)[0][0] == full.search_ids(query, 5)[0][0] == "rare#0"
+    # only common words: the newest chunks that have them are the ones scored
+    common = [cid for cid, _ in small.search_ids("budget grew this year", 10)]
+    assert 0 < len(common) <= 5 and set(common) <= {c.chunk_id for c in chunks[-6:]}
+    assert len(full.search_ids("budget grew this year", 50)) == len(chunks)
+    assert len(small) == len(full) == len(chunks)
+    assert small.idf("brankov") > small.idf("budget") > 0

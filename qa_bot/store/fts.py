@@ -132,7 +132,7 @@ class LexicalIndex:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            self._forget()
+            self.forget_counts()
         return written
 
     def _add(self, chunks: Iterable[Chunk]) -> int:
@@ -172,7 +172,7 @@ class LexicalIndex:
             self._db.execute(f"DELETE FROM docs WHERE doc_id IN ({marks})", batch)
         return removed
 
-    def _forget(self) -> None:
+    def forget_counts(self) -> None:
         """Counts and document frequencies moved: read them again when next asked."""
         self._n = None
         self._df.clear()

@@ -76,6 +76,9 @@ class SyncedLexicalIndex:
         with self._lock:
             index = self._open()
             if generation != self._generation:
+                # another process may have written this very file (server mode keeps it in the
+                # shared cache folder): counts and document frequencies read before are stale
+                index.forget_counts()
                 if index.meta("generation") != generation:
                     self._catch_up(index, generation)
                 self._generation = generation

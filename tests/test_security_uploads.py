@@ -52,7 +52,9 @@ def _send_upload_event(client: httpx.Client, url: str, files: list[dict]) -> dic
 def _answers_from_secret(client: httpx.Client, url: str, headers: dict | None = None) -> bool:
     body = {"model": "qa-bot", "messages": [{"role": "user", "content": SECRET_QUESTION}], "asked_on": SEED_ASKED_ON}
     reply = client.post(f"{url}/v1/chat/completions", json=body, headers=headers, timeout=120).json()
-    return "4471" in json.dumps(reply) or "Zebra" in json.dumps(reply.get("citations", []))
+    # the answer and its citations, not the whole response: its `created` time may hold "4471"
+    said = reply["choices"][0]["message"]["content"] + json.dumps(reply.get("citations", []))
+    return "4471" in said or "old mill" in said
 
 
 @pytest.fixture(scope="module")

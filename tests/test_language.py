@@ -112,6 +112,25 @@ def test_no_short_answer_when_the_sentence_holds_nothing_of_the_type():
     assert short_answer(analyse("Who met Putin?"), "Putin was there.") is None
 
 
+@pytest.mark.parametrize(
+    "question, sentence, expected",
+    [
+        # the "of" phrase completes the noun; the relative clause the parser hangs off it does not
+        ("What did the ministry announce?",
+         "The ministry announced the start of new talks with Turkey, which had been delayed for months.",
+         "the start of new talks"),
+        # a leading quantifier is not part of the answer, an article may stay
+        ("What did the leaders sign?", "The leaders signed both agreements in Geneva.", "agreements"),
+        # nor a possessive ending
+        ("Who planned the attack?", "The attack was planned by Ramzan Kadyrov's commanders.", "Ramzan Kadyrov"),
+    ],
+)
+def test_short_answers_are_minimal_spans(question, sentence, expected):
+    short = short_answer(analyse(question), sentence)
+    assert short is not None and short.text == expected
+    assert sentence[short.start : short.end] == expected
+
+
 def _citation(text: str, title: str = "", published: date | None = None) -> Citation:
     return Citation(1, "d", title, text, 0, len(text), 1.0, published=published)
 

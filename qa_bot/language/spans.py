@@ -34,6 +34,7 @@ _NAMED = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC", "EVENT", "PROD
 LABEL_MISMATCH = 1  # tree steps, likewise, for an entity of a second-choice label
 ROLE_MISMATCH = 1  # tree steps: a subject where the question asks an object is one step further
 _SIGNS = frozenset("-−–+$£€¥~")
+_ARTICLES = frozenset({"a", "an", "the"})
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def short_answer(profile: QuestionProfile, sentence: str) -> ShortAnswer | None:
         return (_distance(doc, c, heads), near, _distance(doc, c, anchors), _gap(c, anchors))
 
     best = min(candidates, key=rank)
-    span = _with_of_phrase(doc, doc[best.start : best.end])
+    span = _minimal(_with_of_phrase(doc, doc[best.start : best.end]))
     start, end = _trim(sentence, span.start_char, span.end_char)
     if start >= end:
         return None
@@ -215,11 +216,32 @@ def _distance(doc: Doc, c: _Candidate, anchors: list[Token]) -> int:
 
 
 def _with_of_phrase(doc: Doc, span):
-    """A noun phrase with the "of …" that completes it: "the concept *of message switching*"."""
+    """A noun phrase with the "of …" that completes it: "the concept *of message switching*", not
+    the clauses and prepositional phrases the parser hangs off its last noun ("… *during his research*")."""
     of = next((c for c in span.root.rights if c.dep_ == "prep" and c.lower_ == "of" and c.i >= span.end), None)
     if of is None or span.root.ent_type_:
         return span
-    return doc[span.start : of.right_edge.i + 1]
+    end = of.i + 1
+    while end <= of.right_edge.i and not (doc[end].dep_ in _OPENS_PHRASE and doc[end].lower_ != "of"):
+        end += 1
+    return doc[span.start : end] if end > of.i + 1 else span
+
+
+# dependencies that open another phrase after a noun phrase ("… *during* his research", "…, *which*");
+# a nested "of" still completes it ("the name *of* the border *of* …")
+_OPENS_PHRASE = frozenset({"prep", "punct", "relcl", "advcl", "cc", "mark", "appos", "agent"})
+
+
+def _minimal(span):
+    """A span as short as a reader's answer: without a leading quantifier or predeterminer ("*both*
+    BSkyB"; articles stay, the scorer ignores them) and without a possessive ending ("Laden*'s*")."""
+    doc = span.doc
+    start, end = span.start, span.end
+    while start < end - 1 and doc[start].dep_ in ("det", "predet", "preconj") and doc[start].lower_ not in _ARTICLES:
+        start += 1
+    while end - 1 > start and doc[end - 1].tag_ == "POS":
+        end -= 1
+    return doc[start:end]
 
 
 def _gap(c: _Candidate, anchors: list[Token]) -> int:

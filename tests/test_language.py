@@ -123,6 +123,11 @@ def test_no_short_answer_when_the_sentence_holds_nothing_of_the_type():
         ("What did the leaders sign?", "The leaders signed both agreements in Geneva.", "agreements"),
         # nor a possessive ending
         ("Who planned the attack?", "The attack was planned by Ramzan Kadyrov's commanders.", "Ramzan Kadyrov"),
+        # "what type of weapons": a noun phrase headed by the asked noun itself is the nearest answer
+        ("What type of weapons did the army use?",
+         "According to the report, the army used cluster weapons near the border town of Kupiansk.", "cluster weapons"),
+        ("What conviction drove the senator?",
+         "The senator was driven not by ambition but by deep religious convictions.", "deep religious convictions"),
     ],
 )
 def test_short_answers_are_minimal_spans(question, sentence, expected):

@@ -68,7 +68,10 @@ def short_answer(profile: QuestionProfile, sentence: str) -> ShortAnswer | None:
         # the small model's entity labels are noisy ("Kharkiv" a person), so a second-choice label
         # costs one tree step, not the candidate
         near = _distance(doc, c, verbs) + mismatch + c.tier * LABEL_MISMATCH
-        return (_distance(doc, c, heads), near, _distance(doc, c, anchors), _gap(c, anchors))
+        # a phrase headed by the asked noun and saying more ("deep religious *convictions*" for "what
+        # conviction") is the answer's own form: no step from it
+        inside = any(c.start <= h.i < c.end for h in heads)
+        return (0 if inside else _distance(doc, c, heads), near, _distance(doc, c, anchors), _gap(c, anchors))
 
     best = min(candidates, key=rank)
     span = _minimal(_with_of_phrase(doc, doc[best.start : best.end]))

@@ -65,7 +65,9 @@ class QABot:
             AnswererKind.EXTRACTIVE: ExtractiveAnswerer(s.min_evidence)
         }
         tuning = s.tuning
-        self._noun_typer = NounTyper(self.embedder.encode, tuning.type_min_cosine, tuning.type_min_margin)
+        self._noun_typer = NounTyper(
+            self.embedder.encode, tuning.type_min_cosine, tuning.type_min_margin, tuning.kin_margin, tuning.kin_candidates
+        )
         self._lock = threading.Lock()
         self._llm_lock = threading.RLock()  # builds the LLM and its answerer once, on first use
         self._llm = None
@@ -165,7 +167,10 @@ class QABot:
             progress("Choosing the sentences to cite…")
         draft = self._answerer(answerer_kind, progress).answer(standalone, passages, evidence, when)
         draft = self._check_constraints(profile, draft)
-        short = short_answer(profile, draft.citations[0].sentence) if draft.citations and not draft.abstained else None
+        short = (
+            short_answer(profile, draft.citations[0].sentence, self._noun_typer.kin)
+            if draft.citations and not draft.abstained else None
+        )
         return Answer(
             text=draft.text,
             abstained=draft.abstained,

@@ -58,6 +58,10 @@ class Tuning(BaseModel):
     # a typed question ("who", "when", "how many") whose cited sentence holds no span of that type is
     # refused when its evidence score is under this (0: never); see docs/BENCHMARKS.md for what was tried
     type_abstention_below: float = 0.0
+    # "which/what X": a phrase among the parse's first `kin_candidates` whose embedding lies nearer X than
+    # the first one's by `kin_margin` answers instead ("cicadas" for "what type of insect"); 1.0: never
+    kin_margin: float = 0.2
+    kin_candidates: int = 5
     # evidence and boosts type the question from its profile (spaCy + embedding model) instead of the
     # regexes of retrieve/question.py; off: it lost squad2 hit@1 on both halves (docs/BENCHMARKS.md)
     profile_typing: bool = False

@@ -66,6 +66,38 @@ def test_which_noun_is_typed_by_the_embedding_model(typer, question, kind, head)
     assert (profile.answer_type, profile.head) == (kind, head)
 
 
+@pytest.fixture(scope="module")
+def kin_typer(seed_bot):
+    tuning = Tuning()
+    return NounTyper(
+        seed_bot.embedder.encode, tuning.type_min_cosine, tuning.type_min_margin, tuning.kin_margin, tuning.kin_candidates
+    )
+
+
+@pytest.mark.parametrize(
+    "question, sentence, parse_only, with_kin",
+    [
+        # the tree alone takes the agent of the passive; the embedding model knows munitions are weapons
+        ("What weapon did the army use?",
+         "The use by the army of cluster munitions in the town was condemned by the United Nations.",
+         "the United Nations", "cluster munitions"),
+        ("What crop failed?", "The failure of the wheat harvest in the south hit the farmers hardest.",
+         "The failure of the wheat harvest", "the wheat harvest"),
+    ],
+)
+def test_a_phrase_naming_a_kind_of_the_asked_noun_answers(kin_typer, question, sentence, parse_only, with_kin):
+    profile = analyse(question, kin_typer)
+    assert short_answer(profile, sentence).text == parse_only
+    assert short_answer(profile, sentence, kin_typer.kin).text == with_kin
+
+
+def test_kin_keeps_the_parse_choice_unless_another_is_much_nearer(kin_typer, typer):
+    assert kin_typer.kin("weapon", ["the United Nations", "the town", "cluster munitions"]) == 2
+    assert kin_typer.kin("weapon", ["rockets", "cluster munitions"]) == 0  # both weapons: the parse decides
+    assert kin_typer.kin("weapon", ["the town"]) == 0
+    assert typer.kin("weapon", ["the United Nations", "cluster munitions"]) == 0  # not configured: off
+
+
 def test_constraints_years_numbers_and_names():
     profile = analyse("Who won the women's singles Wimbledon in 2019?")
     assert profile.years == {"2019"}

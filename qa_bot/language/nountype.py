@@ -1,6 +1,7 @@
 """Types the noun a "which/what X" question asks about with the embedding model, not a word list:
 "port" lies nearest "a place", "agency" nearest "an organization". A noun near none of them, or
-near two alike, stays untyped (a noun phrase is then the answer)."""
+near two alike, stays untyped (a noun phrase is then the answer). The same model tells which
+phrase of the evidence names a kind of that noun ("cicadas" for "what type of insect")."""
 
 from __future__ import annotations
 
@@ -26,10 +27,14 @@ Encode = Callable[[Sequence[str]], np.ndarray]
 class NounTyper:
     """`typer(lemma) -> AnswerType | None`, remembering every noun it has typed."""
 
-    def __init__(self, encode: Encode, min_cosine: float, min_margin: float):
+    def __init__(
+        self, encode: Encode, min_cosine: float, min_margin: float, kin_margin: float = 1.0, kin_candidates: int = 0
+    ):
         self._encode = encode
         self.min_cosine = min_cosine
         self.min_margin = min_margin
+        self.kin_margin = kin_margin
+        self.kin_candidates = kin_candidates
         self._prototypes: np.ndarray | None = None
         self._seen: dict[str, AnswerType | None] = {}
         self._lock = threading.Lock()
@@ -47,6 +52,19 @@ class NounTyper:
         kind = list(PROTOTYPES)[order[0]] if best >= self.min_cosine and best - second >= self.min_margin else None
         self._seen[noun] = kind
         return kind
+
+
+    def kin(self, noun: str, phrases: Sequence[str]) -> int:
+        """Which of `phrases`, best first by the parse, names a kind of `noun` ("cicadas" for "what
+        type of *insect*", "the heart" for "what *organ*"): the first, unless one of the first
+        `kin_candidates` lies nearer the noun, by the embedding model, by `kin_margin` or more."""
+        shown = list(phrases[: self.kin_candidates])
+        if len(shown) < 2:
+            return 0
+        vectors = _unit(self._encode([noun, *shown]))
+        cosines = vectors[1:] @ vectors[0]
+        best = int(np.argmax(cosines))
+        return best if cosines[best] - cosines[0] >= self.kin_margin else 0
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ the dependency tree, to the words the sentence shares with the question wins: th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from typing import TYPE_CHECKING
@@ -37,6 +38,10 @@ _SIGNS = frozenset("-−–+$£€¥~")
 _ARTICLES = frozenset({"a", "an", "the"})
 
 
+# (asked noun, phrases best first) -> the index of the one to answer with
+Kin = Callable[[str, Sequence[str]], int]
+
+
 @dataclass(frozen=True)
 class _Candidate:
     start: int  # token indices, end exclusive
@@ -44,8 +49,10 @@ class _Candidate:
     tier: int  # 0: of the asked type; 1: a second choice
 
 
-def short_answer(profile: QuestionProfile, sentence: str) -> ShortAnswer | None:
-    """The span of `sentence` that answers `profile`'s question, or None when none fits."""
+def short_answer(profile: QuestionProfile, sentence: str, kin: Kin | None = None) -> ShortAnswer | None:
+    """The span of `sentence` that answers `profile`'s question, or None when none fits. `kin`
+    (`NounTyper.kin` in the pipeline) may prefer, for a "which/what X" question, a phrase that the
+    embedding model puts much nearer X than the parse's first choice."""
     if profile.answer_type is AnswerType.YES_NO or not sentence.strip():
         return None
     doc = parse(sentence)
@@ -73,7 +80,11 @@ def short_answer(profile: QuestionProfile, sentence: str) -> ShortAnswer | None:
         inside = any(c.start <= h.i < c.end for h in heads)
         return (0 if inside else _distance(doc, c, heads), near, _distance(doc, c, anchors), _gap(c, anchors))
 
-    best = min(candidates, key=rank)
+    if kin is not None and profile.head:
+        ranked = sorted(candidates, key=rank)
+        best = ranked[kin(profile.head, [doc[c.start : c.end].text for c in ranked])]
+    else:
+        best = min(candidates, key=rank)
     span = _minimal(_with_of_phrase(doc, doc[best.start : best.end]))
     start, end = _trim(sentence, span.start_char, span.end_char)
     if start >= end:

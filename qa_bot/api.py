@@ -21,7 +21,7 @@ from qa_bot.ingest.fetch import Fetcher, is_url
 from qa_bot.ingest.indexer import Indexer, Progress
 from qa_bot.ingest.web import WebSources
 from qa_bot.language import NounTyper, QuestionProfile, analyse, holds_type, is_typed, short_answer
-from qa_bot.language.constraints import unmet_constraints
+from qa_bot.language.constraints import polarity_differs, unmet_constraints
 from qa_bot.retrieve import HybridRetriever
 from qa_bot.retrieve.question import kind_of
 from qa_bot.settings import AnswererKind, Settings
@@ -187,7 +187,9 @@ class QABot:
 
     def _check_constraints(self, profile: QuestionProfile, draft: AnswerDraft) -> AnswerDraft:
         """An answer whose cited passages miss a year, number or name the question asks about is no
-        answer; nor, when so tuned, one to a typed question whose sentence holds nothing of that type."""
+        answer; nor one to a negated question from a sentence that negates nothing, unless its
+        evidence is strong; nor, when so tuned, one to a typed question whose sentence holds nothing
+        of that type."""
         if draft.abstained:
             return draft
         tuning = self.settings.tuning
@@ -197,7 +199,11 @@ class QABot:
             draft.evidence_score < tuning.type_abstention_below and is_typed(profile.answer_type) and draft.citations
             and not holds_type(profile, draft.citations[0].sentence)
         )
-        if not missing and not untyped:
+        opposite = (
+            draft.evidence_score < tuning.polarity_min_support and draft.citations
+            and polarity_differs(profile, draft.citations[0].sentence)
+        )
+        if not missing and not untyped and not opposite:
             return draft
         return AnswerDraft(ABSTAIN_TEXT, True, [], draft.answerer, draft.evidence_score)
 

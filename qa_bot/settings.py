@@ -62,6 +62,9 @@ class Tuning(BaseModel):
     # the first one's by `kin_margin` answers instead ("cicadas" for "what type of insect"); 1.0: never
     kin_margin: float = 0.2
     kin_candidates: int = 5
+    # a negated question ("what is *not* …") whose cited sentence negates nothing is refused when its
+    # evidence score is under this (0: never; 0.4-1.0 tried on tune, docs/BENCHMARKS.md)
+    polarity_min_support: float = 0.7
     # evidence and boosts type the question from its profile (spaCy + embedding model) instead of the
     # regexes of retrieve/question.py; off: it lost squad2 hit@1 on both halves (docs/BENCHMARKS.md)
     profile_typing: bool = False

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from qa_bot.language import AnswerType, NounTyper, analyse, nlp, short_answer
-from qa_bot.language.constraints import unmet_constraints
+from qa_bot.language.constraints import polarity_differs, unmet_constraints
 from qa_bot.settings import Tuning
 from qa_bot.types import Citation
 from conftest import SEED_ASKED_ON, write
@@ -199,3 +199,29 @@ def test_a_passage_about_another_year_is_refused(fresh_bot, tmp_path):
 
     lenient = QABot(index_dir=tmp_path / "index", tuning=Tuning(constraint_abstention=False))
     assert not lenient.ask(other_event).abstained
+
+
+def test_polarity_differs_only_for_a_negated_question_over_a_sentence_that_negates_nothing():
+    negated = analyse("Which treaty did Hungary not sign?")
+    assert polarity_differs(negated, "Hungary signed the Lisbon Treaty in 2007.")
+    assert not polarity_differs(negated, "Hungary did not sign the Lisbon Treaty.")
+    assert not polarity_differs(negated, "Hungary never signed the Lisbon Treaty.")
+    assert not polarity_differs(analyse("Which treaty did Hungary sign?"), "Hungary signed the Lisbon Treaty in 2007.")
+
+
+def test_a_negated_question_is_not_answered_by_what_did_happen(fresh_bot, tmp_path):
+    write(tmp_path / "docs" / "summit.txt", (
+        "EU summit in Brussels\n\n"
+        "At the summit in Brussels, Hungary signed the migration pact after a long night of talks. "
+        "Poland voted against the budget, diplomats said.\n"
+    ))
+    fresh_bot.ingest([tmp_path / "docs"])
+    asked = fresh_bot.ask("Which pact did Hungary sign at the summit in Brussels?")
+    assert not asked.abstained
+    negated = "Which pact did Hungary not sign at the summit in Brussels?"
+    assert fresh_bot.ask(negated).abstained
+    # the polarity check refuses it, not the evidence score
+    from qa_bot import QABot
+
+    lenient = QABot(index_dir=tmp_path / "index", tuning=Tuning(polarity_min_support=0.0))
+    assert not lenient.ask(negated).abstained

@@ -1,13 +1,17 @@
 """Abstention by constraints: a question that names a year, a number or a name asks about that one.
 When no cited passage (its text, its article's title or its published date) carries it, the
 articles do not say, however close the rest of the passage reads ("Who won Wimbledon in 2019?"
-answered from a passage about 2018)."""
+answered from a passage about 2018).
+
+Likewise a question that asks what did *not* happen is not answered by a sentence that says, with
+no negation of its own, what did."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
+from qa_bot.language.pipeline import parse
 from qa_bot.language.profile import QuestionProfile
 from qa_bot.types import Citation
 
@@ -42,3 +46,9 @@ def unmet_constraints(profile: QuestionProfile, citations: Sequence[Citation]) -
 def _name_words(entity: str) -> list[str]:
     words = (_POSSESSIVE.sub("", w).lower().strip(".’'") for w in _WORD.findall(entity) if w[:1].isupper())
     return [w for w in words if len(w) > 2]
+
+
+def polarity_differs(profile: QuestionProfile, sentence: str) -> bool:
+    """The question is negated ("which rights are *not* protected?") and the sentence negates
+    nothing (spaCy's `neg` dependency on both sides)."""
+    return profile.negated and not any(t.dep_ == "neg" for t in parse(sentence))

@@ -35,7 +35,6 @@ _NAMED = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC", "EVENT", "PROD
 LABEL_MISMATCH = 1  # tree steps, likewise, for an entity of a second-choice label
 ROLE_MISMATCH = 1  # tree steps: a subject where the question asks an object is one step further
 _SIGNS = frozenset("-−–+$£€¥~")
-_ARTICLES = frozenset({"a", "an", "the"})
 
 
 # (asked noun, phrases best first) -> the index of the one to answer with
@@ -85,7 +84,7 @@ def short_answer(profile: QuestionProfile, sentence: str, kin: Kin | None = None
         best = ranked[kin(profile.head, [doc[c.start : c.end].text for c in ranked])]
     else:
         best = min(candidates, key=rank)
-    span = _minimal(_with_of_phrase(doc, doc[best.start : best.end]))
+    span = _with_of_phrase(doc, doc[best.start : best.end])
     start, end = _trim(sentence, span.start_char, span.end_char)
     if start >= end:
         return None
@@ -244,18 +243,6 @@ def _with_of_phrase(doc: Doc, span):
 # dependencies that open another phrase after a noun phrase ("… *during* his research", "…, *which*");
 # a nested "of" still completes it ("the name *of* the border *of* …")
 _OPENS_PHRASE = frozenset({"prep", "punct", "relcl", "advcl", "cc", "mark", "appos", "agent"})
-
-
-def _minimal(span):
-    """A span as short as a reader's answer: without a leading quantifier or predeterminer ("*both*
-    BSkyB"; articles stay, the scorer ignores them) and without a possessive ending ("Laden*'s*")."""
-    doc = span.doc
-    start, end = span.start, span.end
-    while start < end - 1 and doc[start].dep_ in ("det", "predet", "preconj") and doc[start].lower_ not in _ARTICLES:
-        start += 1
-    while end - 1 > start and doc[end - 1].tag_ == "POS":
-        end -= 1
-    return doc[start:end]
 
 
 def _gap(c: _Candidate, anchors: list[Token]) -> int:

@@ -53,7 +53,8 @@ class QABot:
             raise InputError(f"Invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}.") from None
         s = self.settings
         self.store = ChromaStore(
-            s.index_dir, s.collection, s.chroma_url, cache_dir=s.cache_dir, registry_text_max_chars=s.registry_text_max_chars
+            s.index_dir, s.collection, s.chroma_url, cache_dir=s.cache_dir, registry_text_max_chars=s.registry_text_max_chars,
+            change_log_keep_days=s.lexical_log_keep_days,
         )
         self.embedder = Embedder(s.embed_model, s.precision, s.embed_batch_size, s.cache_dir)
         self.retriever = HybridRetriever(self.store, self.embedder, s.top_k, s.candidates, s.rrf_k, settings=s)

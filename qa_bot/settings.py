@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     # a lexical index catching up re-reads the change log this far back before the last record it
     # applied: writers on other machines may log out of order by up to their clocks' disagreement
     lexical_log_window_s: float = 300.0
+    # change log records older than this are deleted by the next write; a lexical index that fell
+    # further behind (a machine off for longer) is built again whole instead of caught up
+    lexical_log_keep_days: float = Field(30.0, gt=0)
     # the most chunks one lexical search scores (rarest query words first): bounds its time at a
     # million chunks; an index smaller than this ranks by exact BM25
     lexical_max_postings: int = 10_000

@@ -308,6 +308,7 @@ class ChromaStore:
         chroma_url: str | None = None,
         cache_dir: Path | None = None,
         registry_text_max_chars: int | None = None,
+        change_log_keep_days: float | None = None,
     ):
         self.location = chroma_url or str(index_dir)
         self._index_dir = Path(index_dir)
@@ -315,6 +316,9 @@ class ChromaStore:
         self._chroma_url = chroma_url
         self._collection = collection
         self._registry_text_max_chars = registry_text_max_chars or Settings.model_fields["registry_text_max_chars"].default
+        keep_days = change_log_keep_days or Settings.model_fields["lexical_log_keep_days"].default
+        self._log_keep_us = int(keep_days * 86_400 * 1_000_000)
+        self._log_pruned_at = 0  # when this process last pruned the change log (its seq clock)
         self.read_only = ""  # why nothing can be written, when the index is read from a copy
         try:
             self._client = make_client(index_dir, chroma_url)
@@ -647,10 +651,32 @@ class ChromaStore:
                 documents=[json.dumps(doc_ids)],
                 metadatas=[{"seq": seq}],
             )
+            self._prune_log(seq)
         self._bump()
         change = Change(seq, tuple(doc_ids), complete)
         for listener in self._listeners:
             listener(change)
+
+    def _prune_log(self, now: int) -> None:
+        """Deletes change log records older than the keep period (at most once an hour per process),
+        and notes the newest deleted, so a lexical index behind it knows to build itself again."""
+        if now - self._log_pruned_at < min(self._log_keep_us, 3_600_000_000):
+            return
+        self._log_pruned_at = now
+        while True:  # in pages: the first prune of a long-lived log may find many records
+            old = self._changes.get(where={"seq": {"$lt": now - self._log_keep_us}}, include=["metadatas"], limit=_PAGE)
+            if not old["ids"]:
+                return
+            newest = max(int((m or {}).get("seq", 0)) for m in old["metadatas"])
+            # noted before the records go, so no reader sees them gone and not noted
+            self._changes.modify(metadata={"pruned_through": max(newest, self.log_pruned_through())})
+            self._changes.delete(ids=old["ids"])
+
+    @_reads
+    def log_pruned_through(self) -> int:
+        """The newest change log record deleted as too old (0: none ever was)."""
+        collection = self._client.get_collection(self._changes.name, embedding_function=None)
+        return int((collection.metadata or {}).get("pruned_through", 0))
 
     def _bump(self) -> None:
         self._chunks.modify(metadata={"generation": uuid.uuid4().hex})

@@ -29,7 +29,6 @@ from qa_bot.store import ArticleRecord, ChromaStore, Filters
 from qa_bot.types import Answer, IngestReport, plural
 
 log = logging.getLogger(__name__)
-EVIDENCE_POOL = 12  # fused passages whose sentences are read; the best of them are shown and cited
 
 
 def _quiet(message: str) -> None:
@@ -152,7 +151,7 @@ class QABot:
         kind = kind_of(profile.answer_type.value) if s.tuning.profile_typing else None
         pool = self.retriever.retrieve(
             standalone,
-            top_k=max(top_k, EVIDENCE_POOL),
+            top_k=max(top_k, s.tuning.evidence_pool),
             filters=filters,
             query_vector=question_vector,
             asked_on=when,
@@ -166,7 +165,7 @@ class QABot:
             progress("Writing the answer with the language model, then checking its citations…")
         else:
             progress("Choosing the sentences to cite…")
-        draft = self._answerer(answerer_kind, progress).answer(standalone, passages, evidence, when)
+        draft = self._answerer(answerer_kind, progress).answer(standalone, passages, evidence, when, profile)
         draft = self._check_constraints(profile, draft)
         short = short_answer(profile, draft.citations[0].sentence) if draft.citations and not draft.abstained else None
         return Answer(
@@ -233,7 +232,7 @@ class QABot:
                     # imported here so extractive-only use never loads transformers
                     from qa_bot.answer.llm import LLMAnswerer
 
-                    self._answerers[kind] = LLMAnswerer(self._language_model, self.settings.min_evidence)
+                    self._answerers[kind] = LLMAnswerer(self._language_model, self.settings.min_evidence, self.settings.tuning)
         if kind not in self._answerers:
             raise InputError(f"The '{kind.value}' answerer is not available yet.")
         return self._answerers[kind]
@@ -252,7 +251,7 @@ class QABot:
         if kind is AnswererKind.LLM and history:
             from qa_bot.chat.llm_condense import condense_with_llm
 
-            return condense_with_llm(self._language_model(), question, history)
+            return condense_with_llm(self._language_model(), question, history, self.settings.tuning)
         return condense(question, history)
 
 

@@ -62,6 +62,32 @@ class Tuning(BaseModel):
     # regexes of retrieve/question.py; off: it lost squad2 hit@1 on both halves (docs/BENCHMARKS.md)
     profile_typing: bool = False
 
+    # retrieval boosts (retrieve/boosts.py): relative bonus for a passage holding the kind of thing
+    # asked for, and for an article published the day of the question, halving every half-life
+    type_boost: float = 0.15
+    recency_boost: float = 0.3
+    recency_half_life_days: float = 7.0
+    # fused passages whose sentences are read; the best of them are shown and cited
+    evidence_pool: int = 12
+    # what the LLM answerer shows the model: a small model picks the answer out of a short prompt far
+    # better than out of a long one; a second passage only when its evidence is about as good; a
+    # yes/no question often compares what several articles say, so it sees more
+    llm_max_passages: int = 2
+    llm_sentences_per_passage: int = 1
+    llm_second_passage_margin: float = 0.05
+    llm_max_passages_yes_no: int = 3
+    llm_sentences_per_passage_yes_no: int = 2
+    # citation checking (answer/verify.py): share of a claim's content words its cited passages must
+    # hold (a longer claim may rephrase one word in four), and of a yes/no question's key words (on
+    # multihop dev questions: answerable 0.3-0.8, unanswerable 0.1-0.3)
+    min_claim_coverage: float = 0.75
+    min_question_coverage: float = 0.3
+    # the LLM's follow-up rewrite (chat/llm_condense.py): the turns it sees, its longest rewrite, and
+    # the share of the follow-up's own content words it must keep
+    condense_history_turns: int = 4
+    condense_max_words: int = 40
+    condense_min_kept: float = 0.75
+
 
 def _default_cache_dir() -> Path:
     return Path.home() / ".cache" / "qa-bot"

@@ -34,6 +34,7 @@ class HybridRetriever:
         self.candidates = max(candidates, top_k)
         self.rrf_k = rrf_k
         self.lexical = SyncedLexicalIndex(store, settings)
+        self.tuning = (settings or Settings()).tuning
 
     def retrieve(
         self,
@@ -58,4 +59,4 @@ class HybridRetriever:
         # killed (or another process's, still running) leaves chunks that must not be cited
         registered = self.store.registered(sorted({s.chunk.doc_id for s in fused}))
         fused = [s for s in fused if s.chunk.doc_id in registered]
-        return boost(fused, query, asked_on, kind)[:top_k]
+        return boost(fused, query, asked_on, kind, self.tuning)[:top_k]

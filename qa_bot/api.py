@@ -159,7 +159,7 @@ class QABot:
         )
         progress(f"Reading {plural(len(pool), 'passage')}…")
         lexical = self.retriever.lexical.current()
-        evidence = select_evidence(standalone, question_vector, pool, self.embedder, lexical.idf, when, kind)
+        evidence = select_evidence(standalone, question_vector, pool, self.embedder, lexical.idf, when, kind, s.tuning)
         passages = rerank_by_evidence(pool, evidence)[:top_k]
         if answerer_kind is AnswererKind.LLM:
             progress("Writing the answer with the language model, then checking its citations…")

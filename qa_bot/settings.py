@@ -69,6 +69,30 @@ class Tuning(BaseModel):
     recency_half_life_days: float = 7.0
     # fused passages whose sentences are read; the best of them are shown and cited
     evidence_pool: int = 12
+    # evidence sentences (answer/select.py): a sentence's score weighs its cosine to the question,
+    # its IDF-weighted share of the question's words, holding the asked kind of thing and, for
+    # "next"/"latest", nearness to the date pointed at; ranking also trusts the passage's fusion score
+    w_dense: float = 0.45
+    w_lexical: float = 0.45
+    w_type: float = 0.10
+    w_temporal: float = 0.25
+    w_retrieval: float = 0.1
+    context_share: float = 0.5  # how much the previous sentence's words count: it often names the topic
+    off_topic: float = 0.8  # factor when a key question word occurs nowhere in the index
+    # factors for what rarely answers: "when" without a date, "how many" without a number, "why"
+    # without a cause; a numeral of the question missing; a negated question, a sentence negating
+    # nothing (on squad2 dev the last two flagged 30 unanswerable questions for 4 answerable ones)
+    type_mismatch: float = 0.6
+    number_mismatch: float = 0.5
+    negation_mismatch: float = 0.75
+    # sentences read on their own per question (~4 ms each; 8 gained multihop hit@1 0.009)
+    rescore: int = 5
+    # the abstention scale: a question of more content words than this is never covered by one
+    # sentence, so its score is scaled up; a passage under this cosine to the question answers only
+    # through a sentence that scores `off_passage_scale` times more (0.35 / 0.40)
+    long_question_terms: int = 6
+    min_passage_cosine: float = 0.37
+    off_passage_scale: float = 0.875
     # what the LLM answerer shows the model: a small model picks the answer out of a short prompt far
     # better than out of a long one; a second passage only when its evidence is about as good; a
     # yes/no question often compares what several articles say, so it sees more

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from qa_bot.embed import Embedder
-from qa_bot.errors import InputError, QABotError, StoreError
+from qa_bot.errors import InputError, QABotError, ServerGoneError, StoreError
 from qa_bot.ingest.chunking import chunk_article, indexed_sentence_spans, indexed_text
 from qa_bot.ingest.fetch import is_url
 from qa_bot.ingest.loaders import check_jsonl, check_paths, iter_files, load_file, load_jsonl, suffix_of
@@ -66,6 +66,8 @@ class Indexer:
             raise self.store.explain(full, _index_bytes_for(roots)) or StoreError(self.store.read_only)
         try:
             self._ingest(roots, urls, sync, progress, report, public_only)
+        except ServerGoneError as exc:  # a read between writes met it: the ingest's sentence says what to do
+            raise self.store.explain(exc, _index_bytes_for(roots)) or exc from None
         except QABotError:
             raise
         except Exception as exc:  # only failures the store recognises become a sentence

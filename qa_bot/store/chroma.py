@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from qa_bot.errors import EmptyIndexError, QABotError, StoreError
+from qa_bot.errors import EmptyIndexError, QABotError, ServerGoneError, StoreError
 from qa_bot.settings import Settings
 from qa_bot.types import Article, Chunk, ScoredChunk
 
@@ -289,7 +289,7 @@ def _reads(method):
             raise
         except Exception as exc:
             if self._chroma_url and not self._alive():
-                raise StoreError(
+                raise ServerGoneError(
                     f"The Chroma server at {self._chroma_url} cannot be reached ({type(exc).__name__}); "
                     "start it again, nothing indexed is lost."
                 ) from None
@@ -663,18 +663,24 @@ class ChromaStore:
         if now - self._log_pruned_at < min(self._log_keep_us, 3_600_000_000):
             return
         self._log_pruned_at = now
-        while True:  # in pages: the first prune of a long-lived log may find many records
-            old = self._changes.get(where={"seq": {"$lt": now - self._log_keep_us}}, include=["metadatas"], limit=_PAGE)
-            if not old["ids"]:
-                return
-            newest = max(int((m or {}).get("seq", 0)) for m in old["metadatas"])
-            # noted before the records go, so no reader sees them gone and not noted
-            self._changes.modify(metadata={"pruned_through": max(newest, self.log_pruned_through())})
-            self._changes.delete(ids=old["ids"])
+        try:
+            while True:  # in pages: the first prune of a long-lived log may find many records
+                old = self._changes.get(where={"seq": {"$lt": now - self._log_keep_us}}, include=["metadatas"], limit=_PAGE)
+                if not old["ids"]:
+                    return
+                newest = max(int((m or {}).get("seq", 0)) for m in old["metadatas"])
+                # noted before the records go, so no reader sees them gone and not noted
+                self._changes.modify(metadata={"pruned_through": max(newest, self._pruned_through())})
+                self._changes.delete(ids=old["ids"])
+        except Exception as exc:  # housekeeping: the write itself is done, and the next one prunes
+            log.warning("the change log could not be pruned: %s", exc)
 
     @_reads
     def log_pruned_through(self) -> int:
         """The newest change log record deleted as too old (0: none ever was)."""
+        return self._pruned_through()
+
+    def _pruned_through(self) -> int:
         collection = self._client.get_collection(self._changes.name, embedding_function=None)
         return int((collection.metadata or {}).get("pruned_through", 0))
 

@@ -29,7 +29,6 @@ from qa_bot.store import ArticleRecord, ChromaStore, Filters
 from qa_bot.types import Answer, IngestReport, plural
 
 log = logging.getLogger(__name__)
-EVIDENCE_POOL = 12  # fused passages whose sentences are read; the best of them are shown and cited
 
 
 def _quiet(message: str) -> None:
@@ -52,14 +51,17 @@ class QABot:
             first = exc.errors()[0]
             raise InputError(f"Invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}.") from None
         s = self.settings
-        self.store = ChromaStore(s.index_dir, s.collection, s.chroma_url, cache_dir=s.cache_dir)
+        self.store = ChromaStore(
+            s.index_dir, s.collection, s.chroma_url, cache_dir=s.cache_dir, registry_text_max_chars=s.registry_text_max_chars,
+            change_log_keep_days=s.lexical_log_keep_days,
+        )
         self.embedder = Embedder(s.embed_model, s.precision, s.embed_batch_size, s.cache_dir)
-        self.retriever = HybridRetriever(self.store, self.embedder, s.top_k, s.candidates, s.rrf_k)
+        self.retriever = HybridRetriever(self.store, self.embedder, s.top_k, s.candidates, s.rrf_k, settings=s)
         self.store.check_embedding_model(self.embedder.model_id)
         fetcher = Fetcher(s.fetch_timeout, int(s.fetch_max_mb * 2**20), s.fetch_max_redirects, s.fetch_host_delay)
         self._indexer = Indexer(
             self.store, self.embedder, s.chunk_words, s.max_chunk_words, s.max_chunk_chars, s.ingest_batch_chunks,
-            web=WebSources(fetcher),
+            web=WebSources(fetcher), max_control_share=s.max_control_share,
         )
         self._answerers: dict[AnswererKind, Answerer] = {
             AnswererKind.EXTRACTIVE: ExtractiveAnswerer(s.min_evidence)
@@ -151,7 +153,7 @@ class QABot:
         kind = kind_of(profile.answer_type.value) if s.tuning.profile_typing else None
         pool = self.retriever.retrieve(
             standalone,
-            top_k=max(top_k, EVIDENCE_POOL),
+            top_k=max(top_k, s.tuning.evidence_pool),
             filters=filters,
             query_vector=question_vector,
             asked_on=when,
@@ -159,13 +161,13 @@ class QABot:
         )
         progress(f"Reading {plural(len(pool), 'passage')}…")
         lexical = self.retriever.lexical.current()
-        evidence = select_evidence(standalone, question_vector, pool, self.embedder, lexical.idf, when, kind)
+        evidence = select_evidence(standalone, question_vector, pool, self.embedder, lexical.idf, when, kind, s.tuning)
         passages = rerank_by_evidence(pool, evidence)[:top_k]
         if answerer_kind is AnswererKind.LLM:
             progress("Writing the answer with the language model, then checking its citations…")
         else:
             progress("Choosing the sentences to cite…")
-        draft = self._answerer(answerer_kind, progress).answer(standalone, passages, evidence, when)
+        draft = self._answerer(answerer_kind, progress).answer(standalone, passages, evidence, when, profile)
         draft = self._check_constraints(profile, draft)
         short = (
             short_answer(profile, draft.citations[0].sentence, self._noun_typer.kin)
@@ -241,7 +243,7 @@ class QABot:
                     # imported here so extractive-only use never loads transformers
                     from qa_bot.answer.llm import LLMAnswerer
 
-                    self._answerers[kind] = LLMAnswerer(self._language_model, self.settings.min_evidence)
+                    self._answerers[kind] = LLMAnswerer(self._language_model, self.settings.min_evidence, self.settings.tuning)
         if kind not in self._answerers:
             raise InputError(f"The '{kind.value}' answerer is not available yet.")
         return self._answerers[kind]
@@ -260,7 +262,7 @@ class QABot:
         if kind is AnswererKind.LLM and history:
             from qa_bot.chat.llm_condense import condense_with_llm
 
-            return condense_with_llm(self._language_model(), question, history)
+            return condense_with_llm(self._language_model(), question, history, self.settings.tuning)
         return condense(question, history)
 
 

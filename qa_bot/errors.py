@@ -13,5 +13,9 @@ class StoreError(QABotError):
     """The vector store cannot be reached or read."""
 
 
+class ServerGoneError(StoreError):
+    """A Chroma server stopped answering a read (a write in progress says it in its own words)."""
+
+
 class EmptyIndexError(QABotError):
     """Nothing has been indexed yet."""

@@ -69,6 +69,56 @@ class Tuning(BaseModel):
     # regexes of retrieve/question.py; off: it lost squad2 hit@1 on both halves (docs/BENCHMARKS.md)
     profile_typing: bool = False
 
+    # retrieval boosts (retrieve/boosts.py): relative bonus for a passage holding the kind of thing
+    # asked for, and for an article published the day of the question, halving every half-life
+    type_boost: float = 0.15
+    recency_boost: float = 0.3
+    recency_half_life_days: float = 7.0
+    # fused passages whose sentences are read; the best of them are shown and cited
+    evidence_pool: int = 12
+    # evidence sentences (answer/select.py): a sentence's score weighs its cosine to the question,
+    # its IDF-weighted share of the question's words, holding the asked kind of thing and, for
+    # "next"/"latest", nearness to the date pointed at; ranking also trusts the passage's fusion score
+    w_dense: float = 0.45
+    w_lexical: float = 0.45
+    w_type: float = 0.10
+    w_temporal: float = 0.25
+    w_retrieval: float = 0.1
+    context_share: float = 0.5  # how much the previous sentence's words count: it often names the topic
+    off_topic: float = 0.8  # factor when a key question word occurs nowhere in the index
+    # factors for what rarely answers: "when" without a date, "how many" without a number, "why"
+    # without a cause; a numeral of the question missing; a negated question, a sentence negating
+    # nothing (on squad2 dev the last two flagged 30 unanswerable questions for 4 answerable ones)
+    type_mismatch: float = 0.6
+    number_mismatch: float = 0.5
+    negation_mismatch: float = 0.75
+    # sentences read on their own per question (~4 ms each; 8 gained multihop hit@1 0.009)
+    rescore: int = 5
+    # the abstention scale: a question of more content words than this is never covered by one
+    # sentence, so its score is scaled up; a passage under this cosine to the question answers only
+    # through a sentence that scores `off_passage_scale` times more (0.35 / 0.40)
+    long_question_terms: int = 6
+    min_passage_cosine: float = 0.37
+    off_passage_scale: float = 0.875
+    # what the LLM answerer shows the model: a small model picks the answer out of a short prompt far
+    # better than out of a long one; a second passage only when its evidence is about as good; a
+    # yes/no question often compares what several articles say, so it sees more
+    llm_max_passages: int = 2
+    llm_sentences_per_passage: int = 1
+    llm_second_passage_margin: float = 0.05
+    llm_max_passages_yes_no: int = 3
+    llm_sentences_per_passage_yes_no: int = 2
+    # citation checking (answer/verify.py): share of a claim's content words its cited passages must
+    # hold (a longer claim may rephrase one word in four), and of a yes/no question's key words (on
+    # multihop dev questions: answerable 0.3-0.8, unanswerable 0.1-0.3)
+    min_claim_coverage: float = 0.75
+    min_question_coverage: float = 0.3
+    # the LLM's follow-up rewrite (chat/llm_condense.py): the turns it sees, its longest rewrite, and
+    # the share of the follow-up's own content words it must keep
+    condense_history_turns: int = 4
+    condense_max_words: int = 40
+    condense_min_kept: float = 0.75
+
 
 def _default_cache_dir() -> Path:
     return Path.home() / ".cache" / "qa-bot"
@@ -103,6 +153,9 @@ class Settings(BaseSettings):
     # a lexical index catching up re-reads the change log this far back before the last record it
     # applied: writers on other machines may log out of order by up to their clocks' disagreement
     lexical_log_window_s: float = 300.0
+    # change log records older than this are deleted by the next write; a lexical index that fell
+    # further behind (a machine off for longer) is built again whole instead of caught up
+    lexical_log_keep_days: float = Field(30.0, gt=0)
     # the most chunks one lexical search scores (rarest query words first): bounds its time at a
     # million chunks; an index smaller than this ranks by exact BM25
     lexical_max_postings: int = 10_000

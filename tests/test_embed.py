@@ -105,7 +105,6 @@ def test_answering_reads_only_the_question_and_a_shortlist(tmp_path):
     again, nothing at all."""
     from conftest import SEED_ASKED_ON
     from qa_bot import QABot
-    from qa_bot.answer.select import RESCORE
 
     bot = QABot(index_dir=tmp_path / "index", cache_dir=tmp_path / "cache")
     bot.ingest([SEEDS])
@@ -114,7 +113,7 @@ def test_answering_reads_only_the_question_and_a_shortlist(tmp_path):
     bot.embedder._encode_raw = lambda texts, spans=None: encoded.extend(texts) or real(texts, spans)
     question = "Who led the Russian delegation?"
     assert "Kostyukov" in bot.ask(question, asked_on=SEED_ASKED_ON).text
-    assert encoded[0] == question and 1 <= len(encoded) - 1 <= RESCORE
+    assert encoded[0] == question and 1 <= len(encoded) - 1 <= bot.settings.tuning.rescore
     article = "".join(load_file(p, p.stem).text for p in SEEDS.iterdir() if p.suffix in {".txt", ".md", ".html"})
     assert all(text in article for text in encoded[1:])  # sentences of the article, read alone
     encoded.clear()

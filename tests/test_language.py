@@ -221,3 +221,23 @@ def test_a_negated_question_is_not_answered_by_what_did_happen(fresh_bot, tmp_pa
 
     lenient = QABot(index_dir=tmp_path / "index", tuning=Tuning(polarity_min_support=0.0))
     assert not lenient.ask(negated).abstained
+
+
+@pytest.mark.parametrize("question, yes_no", [
+    # long questions the small parser reads with "Has"/"Did" as the main verb
+    ("Has the refund policy of the bookmakers, as reported by the Daily Ledger, remained the same after the "
+     "article on betting apps published on October 24, 2023, compared to the report of November 6, 2023?", True),
+    ("Did the Morning Post article about the ferry strike report a longer delay than the Evening Star article "
+     "about the bridge closure in the same week?", True),
+    ("Between the report from the Ledger on 2023-10-02 and the one on 2023-11-06, has the explanation of what "
+     "travellers can claim remained consistent?", True),
+    ("Is the harbour open again?", True),
+    # a question opening with a clause is not yes/no for that: the wh-word asks
+    ("Considering the reports of the Ledger and the Post on the singer, which network did she appear on for an "
+     "interview?", False),
+    ("Who has led the delegation since March?", False),
+    ("Does the article say who won the race?", True),
+])
+def test_one_yes_no_reading_for_every_step(question, yes_no):
+    """The profile is the one yes/no detector; the LLM answerer reads it (it had its own regex)."""
+    assert analyse(question).yes_no is yes_no

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import time
 from datetime import date
 
 import pytest
@@ -191,3 +192,27 @@ def test_a_bounded_search_ranks_by_the_rare_words_and_scores_at_most_the_bound()
     assert len(full.search_ids("budget grew this year", 50)) == len(chunks)
     assert len(small) == len(full) == len(chunks)
     assert small.idf("brankov") > small.idf("budget") > 0
+
+
+def test_an_index_further_behind_than_the_change_log_keeps_is_built_again(chroma_url, tmp_path):  # noqa: F811
+    """The writer's log keeps records a moment only, so by the time the reader asks, the record of
+    the first article is gone: catching up from what is left would miss it; the reader builds its
+    index again instead, and finds both articles."""
+    from qa_bot import QABot
+
+    reader = QABot(index_dir=tmp_path / "r", chroma_url=chroma_url, collection="pruned", cache_dir=tmp_path / "rc",
+                   lexical_log_window_s=0.001)
+    writer = QABot(index_dir=tmp_path / "w", chroma_url=chroma_url, collection="pruned", cache_dir=tmp_path / "wc",
+                   lexical_log_keep_days=0.5 / 86_400)  # half a second
+    writer.ingest([SEEDS])
+    assert "vellmar" not in _lexical_docs(reader, "harbour master of Vellmar")
+    assert reader.retriever.lexical.rebuilds == 1
+
+    writer.ingest([write(tmp_path / "news" / "vellmar.txt", HARBOUR)])
+    time.sleep(1.5)
+    writer.ingest([write(tmp_path / "news" / "tokaj.txt", VINEYARD)])  # its write prunes the Vellmar record
+    assert writer.store.log_pruned_through() > 0
+    assert [seq for seq, docs in writer.store.changes_since(0) if "vellmar" in docs] == []
+    assert _lexical_docs(reader, "harbour master of Vellmar")[0] == "vellmar"
+    assert _lexical_docs(reader, "frost Tokaj vineyards")[0] == "tokaj"
+    assert reader.retriever.lexical.rebuilds == 2

@@ -72,13 +72,20 @@ def monkeypatch_module():
         ("POST", "/gradio_api/reset"),
         ("POST", "/gradio_api/cancel"),
         ("POST", "/gradio_api/reset/"),
+        ("GET", "/gradio_api/heartbeat/abc123"),  # and these, before the guard covered all of /gradio_api/
+        ("GET", "/gradio_api/app_id"),
+        ("GET", "/gradio_api/runs"),
+        ("POST", "/gradio_api/stream/abc123"),
+        ("GET", "/gradio_api/run-history/records"),
     ],
 )
 def test_nothing_answers_without_the_login(url, method, path):
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": _basic(USER, "wrong")}):
-        resp = httpx.request(method, url + path, headers=headers, json={"data": ["When are the next talks?"]}, timeout=30)
-        assert resp.status_code in (401, 403), (path, headers, resp.status_code)
-        assert "February" not in resp.text and "[project]" not in resp.text
+        # streamed, so an open event stream (the heartbeat's never ends) fails here instead of hanging
+        with httpx.stream(method, url + path, headers=headers, json={"data": ["When are the next talks?"]}, timeout=30) as resp:
+            assert resp.status_code in (401, 403), (path, headers, resp.status_code)
+            text = resp.read().decode()
+        assert "February" not in text and "[project]" not in text
 
 
 def test_the_login_screen_and_its_assets_stay_open(url):
@@ -136,3 +143,24 @@ def test_the_env_variable_is_the_default_only(monkeypatch):
     monkeypatch.setenv("QA_BOT_AUTH", "a:b")
     assert build_parser().parse_args(["serve"]).auth == "a:b"
     assert build_parser().parse_args(["serve", "--auth", "c:d"]).auth == "c:d"
+
+
+@pytest.mark.browser
+def test_the_page_works_once_logged_in(url):
+    """The guard over /gradio_api/ must not break the logged-in page: its queue, heartbeat and
+    uploads carry the session cookie."""
+    from test_web_browser import CHROMIUM, CHROMIUM_ARGS, ask, playwright_api, set_asked_on
+
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = chromium.new_page()
+            page.goto(url)
+            page.locator("input[type=text], input:not([type])").first.fill(USER)
+            page.locator("input[type=password]").fill(PASSWORD)
+            page.locator("button", has_text="Login").click()
+            page.locator("#qa-article-list li").first.wait_for(timeout=30_000)
+            set_asked_on(page, SEED_ASKED_ON)
+            assert "February 1" in ask(page, "When are the next talks?").inner_text()
+        finally:
+            chromium.close()

@@ -113,3 +113,18 @@ def test_question_words_leave_out_the_asked_for_quantity():
     assert set(terms("days Warsaw Uprising")) <= profile.required
     assert not set(terms("many")) & profile.required  # "how many" says what is asked, not about what
     assert profile.kind is QuestionType.HOW_MANY
+
+
+def test_boosts_take_their_weights_from_the_tuning():
+    """The type and recency boosts are Tuning constants (settings and QA_BOT_TUNING reach them)."""
+    from datetime import date
+
+    from qa_bot.retrieve.boosts import boost
+    from qa_bot.settings import Tuning
+
+    dated = ScoredChunk(Chunk("a", "d", "The talks resume on 1 February.", 0, 1, published=date(2026, 1, 1)), 1.0)
+    plain = ScoredChunk(Chunk("b", "e", "The talks were constructive.", 0, 1, published=date(2026, 1, 25)), 1.05)
+    question, asked_on = "When are the talks?", date(2026, 1, 25)
+    assert [s.chunk.chunk_id for s in boost([plain, dated], question, asked_on, tuning=Tuning(recency_boost=0))] == ["a", "b"]
+    assert [s.chunk.chunk_id for s in boost([plain, dated], question, asked_on, tuning=Tuning(type_boost=0))] == ["b", "a"]
+    assert boost([plain], question, asked_on, tuning=Tuning(recency_boost=1.0))[0].score == pytest.approx(1.05 * 2)

@@ -101,3 +101,8 @@ def test_ask_reports_its_steps_in_order(seed_bot):
     result = seed_bot.ask("When are the next talks?", asked_on=SEED_ASKED_ON, on_progress=steps.append)
     assert "February 1" in result.text
     assert steps == ["Searching 1 article…", "Reading 12 passages…", "Choosing the sentences to cite…"]
+
+
+def test_a_marker_naming_two_passages_links_each():
+    html = cards._badges("Both say so [1, 3].", "k")
+    assert 'href="#k-1"' in html and 'href="#k-3"' in html and "[1, 3]" not in html

@@ -72,3 +72,34 @@ def test_the_fetcher_refuses_private_hosts_when_asked(site):
     with pytest.raises(InputError, match="private network"):
         fetcher.get(f"{site.base}/news/ferry.html", public_only=True)
     assert fetcher.get(f"{site.base}/news/ferry.html").status == 200
+
+
+def test_a_name_that_resolves_again_to_a_private_host_is_not_read(site, monkeypatch):
+    """DNS rebinding: the name first resolves to a public address (the check passes), then to the
+    loopback. The fetch connects to the address that was checked, so the loopback page is never
+    read (here the public address is unreachable: the machine has no network)."""
+    import socket
+
+    real = socket.getaddrinfo
+    answers = iter(["1.1.1.1"])
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "news.rebind.test":
+            return real(host, port, *args, **kwargs)
+        address = next(answers, "127.0.0.1")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    url = site.base.replace("127.0.0.1", "news.rebind.test") + "/news/ferry.html"
+    with pytest.raises(InputError) as caught:
+        Fetcher(timeout=3, host_delay=0).get(url, public_only=True)
+    assert "could not be fetched" in str(caught.value) or "did not answer" in str(caught.value)
+
+
+def test_a_pinned_request_keeps_the_names_host_and_tls_name():
+    from qa_bot.ingest.fetch import _pinned
+
+    assert _pinned("https://news.example:8443/a/b?c=1#d", "93.184.216.34") == (
+        "https://93.184.216.34:8443/a/b?c=1#d", {"Host": "news.example:8443"}, {"sni_hostname": "news.example"}
+    )
+    assert _pinned("http://news.example/x", "2606:4700::1111") == ("http://[2606:4700::1111]/x", {"Host": "news.example"}, {})

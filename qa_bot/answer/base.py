@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from qa_bot.answer.select import Evidence
 from qa_bot.types import Citation, ScoredChunk
+
+if TYPE_CHECKING:
+    from qa_bot.language.profile import QuestionProfile
 
 ABSTAIN_TEXT = "The indexed articles do not answer this question."
 
@@ -28,7 +31,8 @@ class Answerer(Protocol):
     name: str
 
     def answer(
-        self, question: str, passages: list[ScoredChunk], evidence: list[Evidence], asked_on: date
+        self, question: str, passages: list[ScoredChunk], evidence: list[Evidence], asked_on: date,
+        profile: QuestionProfile | None = None,
     ) -> AnswerDraft: ...
 
 

@@ -27,30 +27,16 @@ from qa_bot.answer.verify import (
     verify,
     yes_no,
 )
+from qa_bot.language.patterns import CITATION_MARKER
+from qa_bot.language.profile import QuestionProfile, analyse
 from qa_bot.prompts import load_prompt, render
+from qa_bot.settings import Tuning
 from qa_bot.text import terms
 from qa_bot.types import Citation, ScoredChunk
 
-# A small model picks the answer out of a short prompt far better than out of a long one, and the
-# best evidence sentence holds the answer to most questions; a yes/no comparison spans articles.
-MAX_PASSAGES = 2
-SENTENCES_PER_PASSAGE = 1
-SECOND_PASSAGE_MARGIN = 0.05  # a second passage is shown only when its evidence is about as good
-# A yes/no question often compares what several articles say, so each of them is shown; the reply is
-# only "Yes"/"No", so nothing a shown sentence says can reach the answer text.
-MAX_PASSAGES_YES_NO = 3
-SENTENCES_PER_PASSAGE_YES_NO = 2
-
-_AUXILIARY = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)"
-# "Does ...?" and, as multi-article questions often open, "Between A and B, is there ...?"
-_YES_NO_QUESTION = re.compile(
-    rf"^\s*{_AUXILIARY}\b|^\s*(?:between|after|before|following|considering|given|in|from)\b[^?]*?,\s*{_AUXILIARY}\b",
-    re.I,
-)
 MAX_ANSWER_CHARS = 300  # longer than this is not the short answer that was asked for
 
 _LEAD_IN = re.compile(r"^\s*(?:answer|short answer|a)\s*[:\-]\s*", re.I)
-_MARKER = re.compile(r"\[\s*\d{1,2}(?:\s*[,;]\s*\d{1,2})*\s*\]")
 # where a small model's answer turns into commentary: "-16°C, with power outages compounding ..."
 _TRAILING_CLAUSE = re.compile(r",\s+(?:which|with|while|but|and|as|although|though|who|where)\b|;\s")
 
@@ -81,18 +67,19 @@ class NumberedPassage:
         return f"({self.header}) {self.body}" if self.header else self.body
 
 
-def asks_yes_no(question: str) -> bool:
-    return bool(_YES_NO_QUESTION.search(question))
-
-
-def number_passages(evidence: Sequence[Evidence], min_score: float, yes_no: bool = False) -> list[NumberedPassage]:
+def number_passages(
+    evidence: Sequence[Evidence], min_score: float, yes_no: bool = False, tuning: Tuning | None = None
+) -> list[NumberedPassage]:
     """The best evidence sentences, grouped by passage, passages numbered by their best sentence.
 
     For a wh-question: the best sentence, and a second passage's only when it scores nearly as well
     (and at least `min_score`); sentences that do not bear on the question never reach the model.
     For a yes/no question: the best sentences of the top passages, whatever their score."""
-    max_passages, per_passage = (MAX_PASSAGES_YES_NO, SENTENCES_PER_PASSAGE_YES_NO) if yes_no else (MAX_PASSAGES, SENTENCES_PER_PASSAGE)
-    floor = 0.0 if yes_no or not evidence else max(min_score, evidence[0].score - SECOND_PASSAGE_MARGIN)
+    t = tuning or Tuning()
+    max_passages, per_passage = (
+        (t.llm_max_passages_yes_no, t.llm_sentences_per_passage_yes_no) if yes_no else (t.llm_max_passages, t.llm_sentences_per_passage)
+    )
+    floor = 0.0 if yes_no or not evidence else max(min_score, evidence[0].score - t.llm_second_passage_margin)
     picked: dict[str, list[Evidence]] = {}
     for item in evidence:
         if item.score < floor and picked:
@@ -137,19 +124,21 @@ class LLMAnswerer:
 
     name = "llm"
 
-    def __init__(self, llm: Any | Callable[[], Any], min_evidence: float):
+    def __init__(self, llm: Any | Callable[[], Any], min_evidence: float, tuning: Tuning | None = None):
         self._llm = llm if callable(llm) and not hasattr(llm, "chat") else (lambda: llm)
         self.min_evidence = min_evidence
+        self.tuning = tuning or Tuning()
         self._extractive = ExtractiveAnswerer(min_evidence)
 
     def answer(
-        self, question: str, passages: list[ScoredChunk], evidence: list[Evidence], asked_on: date
+        self, question: str, passages: list[ScoredChunk], evidence: list[Evidence], asked_on: date,
+        profile: QuestionProfile | None = None,
     ) -> AnswerDraft:
         extractive = self._extractive.answer(question, passages, evidence, asked_on)
         if extractive.abstained:  # too little evidence: no model is asked to guess
             return replace(extractive, answerer=self.name)
-        is_yes_no = asks_yes_no(question)
-        shown = number_passages(evidence, self.min_evidence, is_yes_no)
+        is_yes_no = (profile or analyse(question)).yes_no
+        shown = number_passages(evidence, self.min_evidence, is_yes_no, self.tuning)
         try:
             reply = self._llm().chat(build_messages(question, shown))
         except call_errors() as exc:
@@ -158,9 +147,9 @@ class LLMAnswerer:
         if not text:
             return _fallback(extractive, "the language model gave no usable answer")
         if not markers(text):
-            text = attribute(text, shown, question, is_yes_no)
+            text = attribute(text, shown, question, is_yes_no, self.tuning.min_claim_coverage)
         by_number = {p.n: p for p in shown}
-        verdict = verify(text, {n: p.text for n, p in by_number.items()}, question, is_yes_no)
+        verdict = verify(text, {n: p.text for n, p in by_number.items()}, question, is_yes_no, self.tuning)
         if not verdict.ok:
             return _fallback(extractive, verdict.reason)
         final, citations = renumber(text, [by_number[n] for n in verdict.cited], question, is_yes_no)
@@ -174,7 +163,7 @@ def tidy(raw: str, question: str, is_yes_no: bool) -> str:
     line = _LEAD_IN.sub("", line).strip().strip("\"'“”‘’")
     if len(line) > MAX_ANSWER_CHARS:
         return ""
-    cited = "".join(_MARKER.findall(line))
+    cited = "".join(m.group(0) for m in CITATION_MARKER.finditer(line))
     if is_yes_no:
         verdict = yes_no(line)
         return f"{verdict} {cited}".strip() if verdict else ""
@@ -192,7 +181,9 @@ def shorten(answer: str, question: str) -> str:
     return answer[spans[0].start() : spans[-1].end()].strip(" ,.;:!\"'“”‘’")
 
 
-def attribute(text: str, passages: Sequence[NumberedPassage], question: str, is_yes_no: bool) -> str:
+def attribute(
+    text: str, passages: Sequence[NumberedPassage], question: str, is_yes_no: bool, min_coverage: float = 0.75
+) -> str:
     """Adds the marker the model left out: the best-ranked passage that supports the answer (for
     yes/no, every passage naming what the question asks about). Unsupported answers stay unmarked
     and fail verification."""
@@ -200,7 +191,7 @@ def attribute(text: str, passages: Sequence[NumberedPassage], question: str, is_
         key = question_key_terms(question)
         cited = [p.n for p in passages if coverage(key, p.text) > 0]
     else:
-        cited = [p.n for p in passages if claim_supported(strip_markers(text), p.text, question)][:1]
+        cited = [p.n for p in passages if claim_supported(strip_markers(text), p.text, question, min_coverage)][:1]
     return f"{text.rstrip()} {''.join(f'[{n}]' for n in cited)}" if cited else text
 
 
@@ -219,7 +210,7 @@ def renumber(
     for passage in cited:
         best = max(passage.sentences, key=lambda e: coverage(wanted, e.text) if wanted else 0.0)
         citations.append(cite(new_number[passage.n], best))
-    return _MARKER.sub(swap, text), citations
+    return CITATION_MARKER.sub(swap, text), citations
 
 
 def _fallback(extractive: AnswerDraft, reason: str) -> AnswerDraft:

@@ -27,6 +27,7 @@ from qa_bot.retrieve.question import (
     matches_type,
     temporal_direction,
 )
+from qa_bot.settings import Tuning
 from qa_bot.text import terms
 from qa_bot.types import ScoredChunk
 
@@ -39,19 +40,8 @@ _QUESTION_FRAME = frozenset(
 
 _HOW = re.compile(HOW_QUANTITY, re.I)
 
-W_DENSE, W_LEXICAL, W_TYPE, W_TEMPORAL = 0.45, 0.45, 0.10, 0.25
-W_RETRIEVAL = 0.1  # the passage's fusion score, normalised to the best: retrieval knows the topic
-CONTEXT_SHARE = 0.5  # how much the previous sentence's words count: it often names the topic
-OFF_TOPIC = 0.8  # factor when a key question word occurs nowhere in the index
-LONG_QUESTION_TERMS = 6
-RESCORE = 5  # sentences read on their own per question: ~4 ms each; 8 gained multihop hit@1 0.009
-MIN_PASSAGE_COSINE = 0.37
-OFF_PASSAGE_SCALE = 0.35 / 0.40  # off-topic passage: answer only when the sentence scores 0.40
+# the weights and factors of the sentence score are Tuning constants (qa_bot/settings.py)
 _NEEDS_MATCH = frozenset({QuestionType.WHEN, QuestionType.HOW_MANY, QuestionType.WHY})
-TYPE_MISMATCH = 0.6  # "when" without a date, "how many" without a number, "why" without a cause: rarely the answer
-# On the squad2 dev split these two flagged 30 unanswerable questions for 4 answerable ones.
-NUMBER_MISMATCH = 0.5
-NEGATION_MISMATCH = 0.75
 _NEGATION = re.compile(r"\b(?:not|never|no|none|without|neither|nor)\b|n't\b", re.I)
 
 
@@ -118,8 +108,10 @@ def select_evidence(
     idf: Callable[[str], float],
     asked_on: date | None = None,
     kind: QuestionType | None = None,
+    tuning: Tuning | None = None,
 ) -> list[Evidence]:
     """Every sentence of every passage, best evidence first; `kind` is the question's, from its profile."""
+    t = tuning or Tuning()
     profile = EvidenceQuery.of(question, idf, kind)
     candidates = _sentences(passages)
     if not candidates:
@@ -146,24 +138,24 @@ def select_evidence(
         passage = c.passage
         words = c.words
         own = profile.coverage(words, idf)
-        lexical = (1 - CONTEXT_SHARE) * own + CONTEXT_SHARE * profile.coverage(words | c.previous, idf)
+        lexical = (1 - t.context_share) * own + t.context_share * profile.coverage(words | c.previous, idf)
         typed = profile.kind is not QuestionType.OTHER and matches_type(profile.kind, c.text)
-        score = W_DENSE * cosine + W_LEXICAL * lexical + W_TYPE * typed
+        score = t.w_dense * cosine + t.w_lexical * lexical + t.w_type * typed
         if profile.off_topic:
-            score *= OFF_TOPIC
+            score *= t.off_topic
         if profile.kind in _NEEDS_MATCH and not typed:
-            score *= TYPE_MISMATCH
+            score *= t.type_mismatch
         if anchor:
-            score += W_TEMPORAL * _temporal_fit(sentence_dates, anchor)
+            score += t.w_temporal * _temporal_fit(sentence_dates, anchor)
         if upcoming and not sentence_dates:
-            score *= TYPE_MISMATCH  # "where are the *next* talks?": the evidence dates the event
+            score *= t.type_mismatch  # "where are the *next* talks?": the evidence dates the event
         if profile.numbers - words - c.previous:
-            score *= NUMBER_MISMATCH
+            score *= t.number_mismatch
         if profile.negated and not _NEGATION.search(c.text):
-            score *= NEGATION_MISMATCH
+            score *= t.negation_mismatch
         # ranking also trusts retrieval; whether to answer at all rests on the evidence itself
-        rank_score = score + W_RETRIEVAL * passage.score / top_fused
-        support = _support(score, float(on_topic[passage.chunk.chunk_id]), len(profile.required))
+        rank_score = score + t.w_retrieval * passage.score / top_fused
+        support = _support(score, float(on_topic[passage.chunk.chunk_id]), len(profile.required), t)
         return Evidence(passage, c.rank, c.start, c.end, c.text, cosine, lexical, typed, rank_score, support)
 
     def order(items: list[int], scored: dict[int, Evidence]) -> list[int]:
@@ -173,10 +165,10 @@ def select_evidence(
     ranked = order(list(scored), scored)
     # The in-context vectors shortlist; the few best sentences are then read on their own, which
     # tells apart sentences of one passage better (their in-context vectors share its topic).
-    shortlist = ranked[:RESCORE]
+    shortlist = ranked[: t.rescore]
     alone = embedder.encode([candidates[i].text for i in shortlist]) @ question_vector
     scored.update({i: judge(candidates[i], float(cos), dates[i]) for i, cos in zip(shortlist, alone)})
-    evidence = [scored[i] for i in order(shortlist, scored) + ranked[RESCORE:]]
+    evidence = [scored[i] for i in order(shortlist, scored) + ranked[t.rescore :]]
     return evidence
 
 
@@ -230,17 +222,17 @@ def rerank_by_evidence(passages: Sequence[ScoredChunk], evidence: Sequence[Evide
     return [passages[i] for i in order]
 
 
-def _support(score: float, passage_cosine: float, n_terms: int) -> float:
+def _support(score: float, passage_cosine: float, n_terms: int, tuning: Tuning) -> float:
     """The sentence's score on the scale the abstention threshold reads.
 
     Long, many-part questions ("which company, reported by TechCrunch, …") are never covered by one
-    sentence, so their score is scaled up past LONG_QUESTION_TERMS words. A passage that is off the
+    sentence, so their score is scaled up past `long_question_terms` words. A passage that is off the
     question's topic as a whole only answers through a sentence that is strong on its own. Fitted
     on the dev splits (seed, squad2, multihop_rag); see docs/BENCHMARKS.md.
     """
-    support = score / min(1.0, LONG_QUESTION_TERMS / max(n_terms, 1))
-    if passage_cosine < MIN_PASSAGE_COSINE:
-        support = min(support, score * OFF_PASSAGE_SCALE)
+    support = score / min(1.0, tuning.long_question_terms / max(n_terms, 1))
+    if passage_cosine < tuning.min_passage_cosine:
+        support = min(support, score * tuning.off_passage_scale)
     return support
 
 

@@ -15,16 +15,9 @@ from dataclasses import dataclass
 from qa_bot.language.patterns import CITATION_MARKER as _MARKER
 from qa_bot.language.patterns import NAME as _NAME
 from qa_bot.language.patterns import YES_NO_OPENING as _YES_NO
+from qa_bot.settings import Tuning
 from qa_bot.text import terms
 
-# Share of a claim's content words its cited passages must contain. With three words or fewer this
-# means all of them; a longer claim may rephrase one word in four ("led" for "headed").
-MIN_CLAIM_COVERAGE = 0.75
-# Share of a yes/no question's key words the cited passages must contain: a "Yes" citing passages
-# about something else is not checked by anything. Multi-article questions are long and the cited
-# sentences answer only their own part: on multihop_rag dev questions the passages of answerable ones
-# mostly hold 0.3-0.8 of the key words, those of unanswerable ones 0.1-0.3.
-MIN_QUESTION_COVERAGE = 0.3
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=\])\s*[.;]\s+(?=\S)")
 _NUMBER = re.compile(r"^\d")
@@ -78,7 +71,7 @@ def coverage(words: list[str] | set[str], passage: str) -> float:
     return len(words & set(terms(passage))) / len(words)
 
 
-def claim_supported(claim: str, passage: str, question: str = "") -> bool:
+def claim_supported(claim: str, passage: str, question: str = "", min_coverage: float = 0.75) -> bool:
     """The claim says something the question does not, and the passage says it too: enough of the
     claim's new content words are in the passage, and every number and name is (a wrong number or
     name is the commonest invention, and one word among several would not show it)."""
@@ -90,20 +83,23 @@ def claim_supported(claim: str, passage: str, question: str = "") -> bool:
     exact = {w for w in words if _NUMBER.match(w)} | (set(terms(" ".join(_NAME.findall(claim)))) - asked)
     if exact - present:
         return False
-    return coverage(words, passage) >= MIN_CLAIM_COVERAGE
+    return coverage(words, passage) >= min_coverage
 
 
 def question_key_terms(question: str) -> set[str]:
     return {t for t in terms(question) if t not in _ASKING}
 
 
-def verify(answer: str, passages: Mapping[int, str], question: str, is_yes_no: bool = False) -> Verdict:
+def verify(
+    answer: str, passages: Mapping[int, str], question: str, is_yes_no: bool = False, tuning: Tuning | None = None
+) -> Verdict:
     """Whether every claim of `answer` is supported by the passages it cites.
 
     `passages` maps each number shown to the model to the text it saw under that number. An answer
     with no citation, a citation of a number that was not shown, or a claim its passages do not
     support fails; `is_yes_no` lets the answer open with "Yes"/"No", checked against the question.
     """
+    tuning = tuning or Tuning()
     cited_all = list(dict.fromkeys(markers(answer)))
     if not cited_all:
         return Verdict(False, "the answer cites no passage")
@@ -116,7 +112,7 @@ def verify(answer: str, passages: Mapping[int, str], question: str, is_yes_no: b
         if verdict is None:
             return Verdict(False, "a yes/no question got an answer that is neither yes nor no")
         union = " ".join(passages[n] for n in cited_all)
-        if coverage(question_key_terms(question), union) < MIN_QUESTION_COVERAGE:
+        if coverage(question_key_terms(question), union) < tuning.min_question_coverage:
             return Verdict(False, f"the cited passages do not mention what the question asks about", tuple(cited_all))
         body = _YES_NO.sub("", answer, count=1)
     claims = split_claims(body)
@@ -129,7 +125,7 @@ def verify(answer: str, passages: Mapping[int, str], question: str, is_yes_no: b
             return Verdict(False, f"“{claim.text}” only repeats the question", tuple(cited_all))
         own = claim.cited or tuple(cited_all)  # an unmarked sentence is read against all cited passages
         support = " ".join(passages[n] for n in own)
-        if not claim_supported(claim.text, support, question):
+        if not claim_supported(claim.text, support, question, tuning.min_claim_coverage):
             where = ", ".join(f"[{n}]" for n in own)
             return Verdict(False, f"passage {where} does not support “{claim.text}”", tuple(cited_all))
     return Verdict(True, "", tuple(cited_all))

@@ -14,38 +14,38 @@ from typing import Any
 
 from qa_bot.answer.llms import call_errors
 from qa_bot.chat.condense import condense, is_follow_up
+from qa_bot.language.patterns import CITATION_MARKER
 from qa_bot.prompts import render
+from qa_bot.settings import Tuning
 from qa_bot.text import terms
 
-HISTORY_TURNS = 4  # the last two exchanges are what a follow-up leans on
-MAX_WORDS = 40
-MIN_KEPT = 0.75  # share of the follow-up's content words the rewrite must keep
-
-_MARKER = re.compile(r"\s*\[\d{1,2}\]")
 _LEAD_IN = re.compile(r"^\s*(?:rewritten question|standalone question|question)\s*:\s*", re.I)
 
 
-def condense_with_llm(llm: Any, question: str, history: Sequence[dict] | None) -> str:
+def condense_with_llm(llm: Any, question: str, history: Sequence[dict] | None, tuning: Tuning | None = None) -> str:
     """The standalone form of `question`, written by `llm` when its rewrite is usable."""
+    tuning = tuning or Tuning()
     history = list(history or [])
     question = question.strip()
     if not is_follow_up(question, history):
         return question
     fallback = condense(question, history)
-    prompt = render("condense", history=format_history(history), question=question)
+    prompt = render("condense", history=format_history(history, tuning.condense_history_turns), question=question)
     try:
         reply = llm.complete(prompt)
     except call_errors():
         return fallback
     rewrite = tidy(reply.text or "")
-    return rewrite if usable(rewrite, question, history) else fallback
+    return rewrite if usable(rewrite, question, history, tuning) else fallback
 
 
-def format_history(history: Sequence[dict]) -> str:
+def format_history(history: Sequence[dict], turns: int = 4) -> str:
+    """The last `turns` turns (two exchanges are what a follow-up leans on), citation markers dropped."""
     lines = []
-    for turn in history[-HISTORY_TURNS:]:
+    for turn in history[-turns:]:
         role = "User" if turn.get("role") == "user" else "Assistant"
-        lines.append(f"{role}: {_MARKER.sub('', str(turn.get('content', ''))).strip()}")
+        text = " ".join(CITATION_MARKER.sub(" ", str(turn.get("content", ""))).split())
+        lines.append(f"{role}: {text}")
     return "\n".join(lines)
 
 
@@ -57,13 +57,14 @@ def tidy(raw: str) -> str:
     return line
 
 
-def usable(rewrite: str, question: str, history: Sequence[dict]) -> bool:
+def usable(rewrite: str, question: str, history: Sequence[dict], tuning: Tuning | None = None) -> bool:
     """A rewrite keeps the follow-up's words, adds words from the conversation and stays short."""
-    if not rewrite or len(rewrite.split()) > MAX_WORDS or rewrite.count("?") > 1:
+    tuning = tuning or Tuning()
+    if not rewrite or len(rewrite.split()) > tuning.condense_max_words or rewrite.count("?") > 1:
         return False
     own = set(terms(question))
     new = set(terms(rewrite))
-    if own and len(own & new) / len(own) < MIN_KEPT:
+    if own and len(own & new) / len(own) < tuning.condense_min_kept:
         return False
     earlier = set(terms(" ".join(str(t.get("content", "")) for t in history)))
     return bool((new - own) & earlier)  # it resolved something from the conversation

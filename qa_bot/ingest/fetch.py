@@ -16,18 +16,31 @@ from qa_bot.errors import InputError
 USER_AGENT = "qa-bot/0.1 (+offline news question answering)"
 
 
-def _check_public(url: str) -> None:
+def _public_address(url: str) -> str:
+    """The address to connect to for `url`'s host, once every address it resolves to is public."""
     host = urlsplit(url).hostname or ""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+        addresses = [info[4][0] for info in socket.getaddrinfo(host, None)]
     except (socket.gaierror, UnicodeError):
         raise InputError(f"{url} names a host that cannot be found ({host}).") from None
     private = [a for a in addresses if not ipaddress.ip_address(a.split("%")[0]).is_global]
-    if private:
+    if private or not addresses:
         raise InputError(
-            f"{url} points into a private network ({private[0]}); only public web addresses can be added from "
-            "the page (the server's operator can allow others with fetch_private_hosts)."
+            f"{url} points into a private network ({private[0] if private else 'no address'}); only public web "
+            "addresses can be added from the page (the server's operator can allow others with fetch_private_hosts)."
         )
+    return addresses[0]
+
+
+def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """`url` aimed at `address` (the one checked), with the Host header and TLS name of the original:
+    resolving the name again could give another answer (DNS rebinding) and reach a private host."""
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    port = f":{parts.port}" if parts.port else ""
+    named = parts.hostname + port if ":" not in (parts.hostname or "") else f"[{parts.hostname}]{port}"
+    extensions = {"sni_hostname": parts.hostname} if parts.scheme.lower() == "https" else {}
+    return parts._replace(netloc=host + port).geturl(), {"Host": named}, extensions
 
 
 def is_url(value: object) -> bool:
@@ -70,11 +83,12 @@ class Fetcher:
         with httpx.Client(timeout=self.timeout, follow_redirects=False) as client:
             for _ in range(self.max_redirects + 1):
                 self._check_scheme(current)
+                target, extra, extensions = current, {}, {}
                 if public_only:
-                    _check_public(current)
+                    target, extra, extensions = _pinned(current, _public_address(current))
                 self._wait_for_host(current)
                 try:
-                    with client.stream("GET", current, headers=headers) as response:
+                    with client.stream("GET", target, headers={**headers, **extra}, extensions=extensions) as response:
                         if response.is_redirect:
                             location = response.headers.get("location", "")
                             if not location:

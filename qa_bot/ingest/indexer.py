@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from qa_bot.embed import Embedder
-from qa_bot.errors import InputError, QABotError, StoreError
+from qa_bot.errors import InputError, QABotError, ServerGoneError, StoreError
 from qa_bot.ingest.chunking import chunk_article, indexed_sentence_spans, indexed_text
 from qa_bot.ingest.fetch import is_url
 from qa_bot.ingest.loaders import check_jsonl, check_paths, iter_files, load_file, load_jsonl, suffix_of
@@ -32,6 +32,7 @@ class Indexer:
         max_chunk_chars: int | None = None,
         batch_chunks: int | None = None,
         web: WebSources | None = None,
+        max_control_share: float | None = None,
     ):
         defaults = Settings.model_fields
         self.web = web or WebSources()  # kept across polls: it remembers feeds' ETag/Last-Modified
@@ -43,6 +44,7 @@ class Indexer:
         # chunks embedded and written together: one encode call sorts them by length, so bigger
         # batches pad less; a batch (texts, vectors, nodes) is a few MB whatever the article's size
         self.batch_chunks = batch_chunks or defaults["ingest_batch_chunks"].default
+        self.max_control_share = max_control_share or defaults["max_control_share"].default
         self.chunking = f"sentences-{chunk_words}w-max{self.max_words}w{self.max_chars}c"
         self._writing: Future | None = None  # the previous batch's Chroma write, overlapping this encode
 
@@ -64,6 +66,8 @@ class Indexer:
             raise self.store.explain(full, _index_bytes_for(roots)) or StoreError(self.store.read_only)
         try:
             self._ingest(roots, urls, sync, progress, report, public_only)
+        except ServerGoneError as exc:  # a read between writes met it: the ingest's sentence says what to do
+            raise self.store.explain(exc, _index_bytes_for(roots)) or exc from None
         except QABotError:
             raise
         except Exception as exc:  # only failures the store recognises become a sentence
@@ -120,10 +124,10 @@ class Indexer:
         for path in iter_files(roots):
             try:
                 if suffix_of(path) in {".jsonl", ".jsonl.gz"}:
-                    check_jsonl(path)  # whole, before any of it is yielded
+                    check_jsonl(path, self.max_control_share)  # whole, before any of it is yielded
                     articles: Iterable[Article] = load_jsonl(path, checked=True)
                 else:
-                    articles = [load_file(path, path.stem)]
+                    articles = [load_file(path, path.stem, self.max_control_share)]
             except InputError as exc:
                 if path in roots:  # a file named on purpose must load; one found in a folder is skipped
                     raise

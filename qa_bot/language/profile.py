@@ -34,6 +34,8 @@ _WH_TYPE = {
     "when": AnswerType.DATE, "where": AnswerType.PLACE, "why": AnswerType.CAUSE,
 }
 _WH_TAGS = frozenset({"WDT", "WP", "WP$", "WRB"})
+# the verbs that also serve as auxiliaries: the closed class English inverts to ask yes or no
+_AUXILIARY_LEMMAS = frozenset({"be", "do", "have"})
 # entity labels a question names as a constraint (dates and numbers are handled as such)
 NAMED_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT", "LAW"})
 _YEAR = re.compile(r"^(1\d{3}|20\d{2})s?$")
@@ -120,10 +122,15 @@ def _is_yes_no(doc: Doc, wh_token: Token | None) -> bool:
     if aux is None:
         # long questions the parser splits oddly: an auxiliary opening the question or a clause after
         # a comma ("Between the report from A and the report from B, *is* there …")
+        # The small model tags a question-opening "Has"/"Did" as the main verb when the sentence is
+        # long, so an auxiliary's lemma counts too there
         words = [t for t in doc if not t.is_space]
-        aux = next((t for k, t in enumerate(words) if (t.pos_ == "AUX" or t.tag_ == "MD")
-                    and (k == 0 or words[k - 1].text == ",")), None)
+        aux = next((t for k, t in enumerate(words) if _auxiliary(t) and (k == 0 or words[k - 1].text == ",")), None)
     return aux is not None and (wh_token is None or wh_token.i > aux.i)
+
+
+def _auxiliary(token: Token) -> bool:
+    return token.pos_ == "AUX" or token.tag_ == "MD" or (token.pos_ == "VERB" and token.lemma_ in _AUXILIARY_LEMMAS)
 
 
 def role_of(token: Token) -> str:

@@ -8,38 +8,38 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
+from qa_bot.settings import Tuning
 from qa_bot.retrieve.question import QuestionType, classify, matches_type, temporal_direction
 from qa_bot.types import ScoredChunk
 
-TYPE_BOOST = 0.15  # relative bonus for a passage holding the kind of thing asked for
-RECENCY_BOOST = 0.3  # relative bonus for an article published the day the question is asked
-RECENCY_HALF_LIFE_DAYS = 7.0
 
 
-def recency(published: date | None, asked_on: date | None) -> float:
-    """1 for an article from the day of the question, ½ a week before, 0 for later or undated ones."""
+def recency(published: date | None, asked_on: date | None, half_life_days: float = 7.0) -> float:
+    """1 for an article from the day of the question, ½ a half-life before, 0 for later or undated ones."""
     if published is None or asked_on is None:
         return 0.0
     age = (asked_on - published).days
     if age < 0:
         return 0.0
-    return 0.5 ** (age / RECENCY_HALF_LIFE_DAYS)
+    return 0.5 ** (age / half_life_days)
 
 
 def boost(
-    ranked: Sequence[ScoredChunk], question: str, asked_on: date | None = None, kind: QuestionType | None = None
+    ranked: Sequence[ScoredChunk], question: str, asked_on: date | None = None, kind: QuestionType | None = None,
+    tuning: Tuning | None = None,
 ) -> list[ScoredChunk]:
     """A new ranking; the inputs are not modified. `kind` is the question's, from its profile."""
+    tuning = tuning or Tuning()
     kind = classify(question) if kind is None else kind
     direction = temporal_direction(question)
     boosted = []
     for item in ranked:
         factor = 1.0
         if kind is not QuestionType.OTHER and matches_type(kind, item.chunk.text):
-            factor += TYPE_BOOST
+            factor += tuning.type_boost
         if direction and asked_on and _dated_on_side(item.chunk.dates, direction, asked_on):
-            factor += TYPE_BOOST  # "next talks": a date still ahead of the question
-        factor += RECENCY_BOOST * recency(item.chunk.published, asked_on)
+            factor += tuning.type_boost  # "next talks": a date still ahead of the question
+        factor += tuning.recency_boost * recency(item.chunk.published, asked_on, tuning.recency_half_life_days)
         boosted.append(replace(item, score=item.score * factor))
     return sorted(boosted, key=lambda s: -s.score)
 

@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from qa_bot.errors import EmptyIndexError, QABotError, StoreError
+from qa_bot.errors import EmptyIndexError, QABotError, ServerGoneError, StoreError
 from qa_bot.settings import Settings
 from qa_bot.types import Article, Chunk, ScoredChunk
 
@@ -289,7 +289,7 @@ def _reads(method):
             raise
         except Exception as exc:
             if self._chroma_url and not self._alive():
-                raise StoreError(
+                raise ServerGoneError(
                     f"The Chroma server at {self._chroma_url} cannot be reached ({type(exc).__name__}); "
                     "start it again, nothing indexed is lost."
                 ) from None
@@ -307,12 +307,18 @@ class ChromaStore:
         collection: str = "qa_bot",
         chroma_url: str | None = None,
         cache_dir: Path | None = None,
+        registry_text_max_chars: int | None = None,
+        change_log_keep_days: float | None = None,
     ):
         self.location = chroma_url or str(index_dir)
         self._index_dir = Path(index_dir)
         self._cache_dir = Path(cache_dir) if cache_dir else None
         self._chroma_url = chroma_url
         self._collection = collection
+        self._registry_text_max_chars = registry_text_max_chars or Settings.model_fields["registry_text_max_chars"].default
+        keep_days = change_log_keep_days or Settings.model_fields["lexical_log_keep_days"].default
+        self._log_keep_us = int(keep_days * 86_400 * 1_000_000)
+        self._log_pruned_at = 0  # when this process last pruned the change log (its seq clock)
         self.read_only = ""  # why nothing can be written, when the index is read from a copy
         try:
             self._client = make_client(index_dir, chroma_url)
@@ -593,7 +599,7 @@ class ChromaStore:
         # the registry keeps an article's text for showing it, but Chroma indexes every document
         # for full-text search: a 16 MB one took 320 MB of memory and 80 MB of disk to register.
         # Past the limit the chunks hold the text (they cover all of it but whitespace)
-        keep = Settings.model_fields["registry_text_max_chars"].default
+        keep = self._registry_text_max_chars
         if done:
             self._articles.add(
                 ids=[p.article.doc_id for p in done],
@@ -645,10 +651,38 @@ class ChromaStore:
                 documents=[json.dumps(doc_ids)],
                 metadatas=[{"seq": seq}],
             )
+            self._prune_log(seq)
         self._bump()
         change = Change(seq, tuple(doc_ids), complete)
         for listener in self._listeners:
             listener(change)
+
+    def _prune_log(self, now: int) -> None:
+        """Deletes change log records older than the keep period (at most once an hour per process),
+        and notes the newest deleted, so a lexical index behind it knows to build itself again."""
+        if now - self._log_pruned_at < min(self._log_keep_us, 3_600_000_000):
+            return
+        self._log_pruned_at = now
+        try:
+            while True:  # in pages: the first prune of a long-lived log may find many records
+                old = self._changes.get(where={"seq": {"$lt": now - self._log_keep_us}}, include=["metadatas"], limit=_PAGE)
+                if not old["ids"]:
+                    return
+                newest = max(int((m or {}).get("seq", 0)) for m in old["metadatas"])
+                # noted before the records go, so no reader sees them gone and not noted
+                self._changes.modify(metadata={"pruned_through": max(newest, self._pruned_through())})
+                self._changes.delete(ids=old["ids"])
+        except Exception as exc:  # housekeeping: the write itself is done, and the next one prunes
+            log.warning("the change log could not be pruned: %s", exc)
+
+    @_reads
+    def log_pruned_through(self) -> int:
+        """The newest change log record deleted as too old (0: none ever was)."""
+        return self._pruned_through()
+
+    def _pruned_through(self) -> int:
+        collection = self._client.get_collection(self._changes.name, embedding_function=None)
+        return int((collection.metadata or {}).get("pruned_through", 0))
 
     def _bump(self) -> None:
         self._chunks.modify(metadata={"generation": uuid.uuid4().hex})

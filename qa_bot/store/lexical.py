@@ -80,7 +80,10 @@ class SyncedLexicalIndex:
                 # shared cache folder): counts and document frequencies read before are stale
                 index.forget_counts()
                 if index.meta("generation") != generation:
-                    self._catch_up(index, generation)
+                    if self._missed_pruned_records(index):
+                        index = self._build_again(index)
+                    else:
+                        self._catch_up(index, generation)
                 self._generation = generation
             return LiveLexicalIndex(index, self._store, self._damaged)
 
@@ -117,6 +120,18 @@ class SyncedLexicalIndex:
         newest = max([last, *(seq for seq, _ in records)])
         index.set_meta(seq=newest, generation=generation)
         self._mark_applied(index, [seq for seq, _ in fresh])
+
+    def _missed_pruned_records(self, index: LexicalIndex) -> bool:
+        """True when the log lost records this index never applied (it was behind for longer than
+        the log keeps them): catching up would miss those articles."""
+        pruned_through = getattr(self._store, "log_pruned_through", None)
+        return pruned_through is not None and pruned_through() > int(index.meta("seq", "0"))
+
+    def _build_again(self, index: LexicalIndex) -> LexicalIndex:
+        log.info("the lexical index is further behind than the change log keeps; building it again")
+        index.close()
+        self._index = self._build(self._path())
+        return self._index
 
     @staticmethod
     def _applied(index: LexicalIndex) -> set[int]:

@@ -59,9 +59,22 @@ def api_guard(credentials: Credentials):
     return check
 
 
-# Gradio routes that answer without its login check: the API description and the queue's reset
-# and cancel, which act on other people's events by id
-LOGIN_ONLY = frozenset({"/openapi.json", "/gradio_api/reset", "/gradio_api/cancel"})
+# Gradio routes that answer without its login check: the API description, the queue's reset and
+# cancel (which act on other people's events by id), the heartbeat, streams, app id and runs. So
+# everything under /gradio_api/ needs the login but what the login screen itself uses.
+LOGIN_ONLY = frozenset({"/openapi.json"})
+LOGIN_PREFIX = "/gradio_api/"
+OPEN_TO_ALL = frozenset({
+    "/gradio_api/login_check",  # says 401 to a visitor, which makes the page show the login form
+    "/gradio_api/theme.css",
+    "/gradio_api/token",  # echoes the caller's own cookie
+    "/gradio_api/startup-events",  # the server calls it on itself at start; it runs once
+})
+
+
+def needs_login(path: str) -> bool:
+    path = path.rstrip("/") or "/"
+    return path in LOGIN_ONLY or (path.startswith(LOGIN_PREFIX) and path not in OPEN_TO_ALL)
 
 
 class LoginGuard:
@@ -69,14 +82,13 @@ class LoginGuard:
     a session cookie Gradio's login issued (`session_user`), or the credentials in an Authorization
     header. Everything the login screen needs stays open."""
 
-    def __init__(self, app, credentials: Credentials, session_user, paths: frozenset[str] = LOGIN_ONLY):
+    def __init__(self, app, credentials: Credentials, session_user):
         self.app = app
         self.credentials = credentials
         self.session_user = session_user
-        self.paths = paths
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and (scope["path"].rstrip("/") or "/") in self.paths:
+        if scope["type"] == "http" and needs_login(scope["path"]):
             request = Request(scope)
             if not (self.session_user(request) or self.credentials.accepts(request.headers.get("authorization", ""))):
                 response = JSONResponse({"detail": "Not authenticated"}, status_code=401)

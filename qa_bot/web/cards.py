@@ -12,16 +12,17 @@ import uuid
 from html import escape
 from urllib.parse import quote
 
+from qa_bot.answer.verify import markers
+from qa_bot.language.patterns import CITATION_MARKER
 from qa_bot.types import Answer, Citation, ScoredChunk
 
-_MARKER = re.compile(r"\[(\d{1,2})\]")
 _BREAKS = re.compile(r"\n+")  # a paragraph break shows as one line break: cards stay compact
 
 
 def with_markers(answer: Answer) -> str:
     """The answer text with its [n] citation markers; appended when the answerer wrote none."""
     text = answer.text.strip()
-    if answer.abstained or not answer.citations or _MARKER.search(text):
+    if answer.abstained or not answer.citations or CITATION_MARKER.search(text):
         return text
     return text + " " + "".join(f"[{c.n}]" for c in answer.citations)
 
@@ -33,8 +34,8 @@ def _text(value: str) -> str:
 
 def _badges(escaped: str, key: str) -> str:
     """Each [n] becomes a link to card n of this answer (the page's script scrolls to it)."""
-    return _MARKER.sub(
-        lambda m: f'<sup><a class="qa-ref" href="#{key}-{m.group(1)}">{m.group(1)}</a></sup>',
+    return CITATION_MARKER.sub(
+        lambda m: "".join(f'<sup><a class="qa-ref" href="#{key}-{n}">{n}</a></sup>' for n in markers(m.group(0))),
         escaped,
     )
 

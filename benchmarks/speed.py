@@ -214,7 +214,7 @@ def child_ingest(work: str, n: str, precision: str) -> None:
     raw_before, _ = raw_encode(model, texts)
 
     bot = QABot(index_dir=work_dir / "index", cache_dir=work_dir / "cache", precision=precision)
-    bot.embedder.model.encode(texts[:64], batch_size=64)  # same warm-up as the raw model; not cached
+    bot.embedder.warm_up(texts[:64])  # same warm-up as the raw model; not cached
     spent: dict[str, float] = {}
     # once per cache: a fresh cache pays the ONNX export in its first ingest
     bot.embedder.export_onnx = timed(spent, "onnx_export", bot.embedder.export_onnx)
@@ -396,7 +396,7 @@ def child_query(index: str, label: str, n_questions: str, build_cache: str, base
     lexical = bot.retriever.lexical.current()  # first use: the FTS5 file opened, or built once if missing
     lexical_ready_s = time.perf_counter() - start
     lexical_rebuilt = bot.retriever.lexical.rebuilds
-    bot.embedder.model  # the model loads once per process; not a per-question cost
+    bot.embedder.warm_up()  # the model loads once per process (as `qa-bot serve` does); not a per-question cost
     bot.store.query = timed(spent, "dense_query", bot.store.query)
     bot.embedder.encode = timed(spent, "encode", bot.embedder.encode)
     index_cls = type(lexical)

@@ -166,10 +166,12 @@ class Embedder:
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()
 
-    @property
-    def model(self):
-        """The sentence-transformers model (loaded on first use)."""
-        return self._torch_encoder().model
+    def warm_up(self, texts: Sequence[str] = ("A first sentence to encode.",)) -> None:
+        """Loads the bulk encoder (torch) and runs it once, so that neither the load nor the
+        first call's kernel choices fall on a user's request. Nothing is cached."""
+        encoder = self._torch_encoder()
+        with self._run_lock:
+            encoder.hidden(list(texts)[: self.batch_size])
 
     def _torch_encoder(self) -> TorchEncoder:
         with self._load_lock:

@@ -1,7 +1,9 @@
 """The model behind the embedder, two ways to run the same weights.
 
-`TorchEncoder` is sentence-transformers on torch, in bf16 where the CPU does it fast: it does the
-bulk work (ingest). `OnnxEncoder` runs the same weights exported to ONNX (fp32, cosine ≥ 0.9999 to
+`TorchEncoder` is the model's transformer on torch (transformers' `AutoModel`), in bf16 where the
+CPU does it fast: it does the bulk work (ingest). It does not go through sentence-transformers,
+whose import alone (scikit-learn, scipy, pandas, PIL) costs a process ~200 MB of RSS for nothing
+the embedder uses: pooling is the embedder's. `OnnxEncoder` runs the same weights exported to ONNX (fp32, cosine ≥ 0.9999 to
 torch) on onnxruntime: a process that only has a question and a few sentences to encode answers
 without importing torch, which alone costs seconds of start-up.
 
@@ -33,12 +35,15 @@ class Hidden:
 class TorchEncoder:
     def __init__(self, model_name: str, precision: Precision):
         import torch
-        from sentence_transformers import SentenceTransformer
+        from transformers import AutoModel, AutoTokenizer
 
-        kwargs = {"torch_dtype": torch.bfloat16} if precision is Precision.BF16 else {}
+        dtype = torch.bfloat16 if precision is Precision.BF16 else torch.float32
         self.model_name = model_name
-        self.model = SentenceTransformer(model_name, device="cpu", model_kwargs=kwargs)
-        self.dimension = int(self.model.get_embedding_dimension())
+        self.folder = transformer_folder(model_name)
+        self.tokenizer = AutoTokenizer.from_pretrained(self.folder)
+        self.max_length = max_length(Path(self.folder))
+        self.model = AutoModel.from_pretrained(self.folder, dtype=dtype).eval()
+        self.dimension = int(self.model.config.hidden_size)
 
     def hidden(self, texts: Sequence[str]) -> Hidden:
         import torch
@@ -46,15 +51,15 @@ class TorchEncoder:
         features = self._tokenize(texts)
         offsets = features.pop("offset_mapping").numpy()
         with torch.inference_mode():
-            states = self.model(dict(features))["token_embeddings"].float().numpy()
+            states = self.model(**features).last_hidden_state.float().numpy()
         return Hidden(states, features["attention_mask"].numpy().astype(bool), offsets)
 
     def _tokenize(self, texts: Sequence[str]):
-        return self.model.tokenizer(
+        return self.tokenizer(
             list(texts),
             padding=True,
             truncation=True,
-            max_length=self.model.max_seq_length,
+            max_length=self.max_length,
             return_offsets_mapping=True,
             return_tensors="pt",
         )
@@ -65,9 +70,9 @@ class TorchEncoder:
         From an fp32 copy of the weights: onnxruntime's CPU kernels are fp32, and the bf16 model in
         use stays as it is."""
         import torch
-        from sentence_transformers import SentenceTransformer
+        from transformers import AutoModel
 
-        bert = SentenceTransformer(self.model_name, device="cpu")[0].auto_model
+        bert = AutoModel.from_pretrained(self.folder, dtype=torch.float32).eval()
 
         class LastHidden(torch.nn.Module):  # keyword arguments: the exporter passes positionals
             def __init__(self) -> None:
@@ -133,6 +138,20 @@ class OnnxEncoder:
 def onnx_ready(model_dir: Path) -> bool:
     """An ONNX twin is only made for a local model folder with a fast tokenizer (the packaged one)."""
     return (model_dir / "tokenizer.json").is_file() and (model_dir / "config.json").is_file()
+
+
+def transformer_folder(model_name: str) -> str:
+    """Where a sentence-transformers model keeps its transformer: the folder itself, or the
+    subfolder its modules.json names (older models' "0_Transformer"); a hub name is passed on."""
+    folder = Path(model_name)
+    try:
+        modules = json.loads((folder / "modules.json").read_text())
+    except (OSError, ValueError):
+        return model_name
+    for module in modules:
+        if str(module.get("type", "")).endswith(".Transformer"):
+            return str(folder / module.get("path", ""))
+    return model_name
 
 
 def max_length(model_dir: Path) -> int:

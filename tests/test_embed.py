@@ -160,3 +160,37 @@ def test_onnx_twin_matches_torch_and_spares_the_import(tmp_path, passages):
     assert np.min(np.sum(a * b, axis=1)) > 0.9999
     for x, y in zip(fp32.span_vectors(texts, spans), twin.span_vectors(texts, spans)):
         assert np.min(np.sum(x * y, axis=1)) > 0.9999
+
+
+def test_bulk_encoder_is_sentence_transformers_without_importing_it(passages):
+    """The torch encoder runs the model's transformer through transformers alone: the vectors
+    sentence-transformers gives, in a process that never imports it (its import, with scikit-learn,
+    scipy and pandas, cost a bot process ~200 MB of RSS)."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    script = (
+        "import json, sys\n"
+        "from qa_bot.embed import Embedder\n"
+        "from qa_bot.settings import Precision\n"
+        "texts = json.loads(sys.stdin.read())\n"
+        "vectors = Embedder(precision=Precision.FP32).encode(texts)\n"
+        "print(json.dumps({'vectors': vectors.tolist(), 'imported': 'sentence_transformers' in sys.modules}))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], input=json.dumps(passages), capture_output=True, text=True,
+        cwd=ROOT, timeout=300, check=True,
+    )
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["imported"] is False
+
+    from sentence_transformers import SentenceTransformer
+
+    from qa_bot.embed import default_model_path
+
+    reference = SentenceTransformer(default_model_path(), device="cpu").encode(passages, normalize_embeddings=True)
+    cosines = (np.asarray(result["vectors"]) * reference).sum(axis=1)
+    assert cosines.min() > 0.99999, cosines

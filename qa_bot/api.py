@@ -52,14 +52,16 @@ class QABot:
             first = exc.errors()[0]
             raise InputError(f"Invalid setting {'.'.join(map(str, first['loc']))}: {first['msg']}.") from None
         s = self.settings
-        self.store = ChromaStore(s.index_dir, s.collection, s.chroma_url, cache_dir=s.cache_dir)
+        self.store = ChromaStore(
+            s.index_dir, s.collection, s.chroma_url, cache_dir=s.cache_dir, registry_text_max_chars=s.registry_text_max_chars
+        )
         self.embedder = Embedder(s.embed_model, s.precision, s.embed_batch_size, s.cache_dir)
-        self.retriever = HybridRetriever(self.store, self.embedder, s.top_k, s.candidates, s.rrf_k)
+        self.retriever = HybridRetriever(self.store, self.embedder, s.top_k, s.candidates, s.rrf_k, settings=s)
         self.store.check_embedding_model(self.embedder.model_id)
         fetcher = Fetcher(s.fetch_timeout, int(s.fetch_max_mb * 2**20), s.fetch_max_redirects, s.fetch_host_delay)
         self._indexer = Indexer(
             self.store, self.embedder, s.chunk_words, s.max_chunk_words, s.max_chunk_chars, s.ingest_batch_chunks,
-            web=WebSources(fetcher),
+            web=WebSources(fetcher), max_control_share=s.max_control_share,
         )
         self._answerers: dict[AnswererKind, Answerer] = {
             AnswererKind.EXTRACTIVE: ExtractiveAnswerer(s.min_evidence)

@@ -28,3 +28,26 @@ def test_an_index_built_with_one_model_refuses_another(tmp_path):
     QABot(index_dir=index).ingest([SEEDS])
     with pytest.raises(StoreError, match="was built with the embedding model 'all-MiniLM-L6-v2'"):
         QABot(index_dir=index, embed_model="some/other-model")
+
+
+def test_ingest_and_store_limits_follow_the_bots_settings_env_included(tmp_path, monkeypatch):
+    """The limits the ingest and the store apply are the bot's (env and keyword overrides reach
+    them), not the Settings defaults."""
+    from qa_bot.errors import InputError
+
+    noisy = tmp_path / "noisy" / "noisy.txt"
+    noisy.parent.mkdir()
+    words = "The council met on Tuesday and approved the harbour budget for next year. " * 8
+    noisy.write_text("".join(ch + ("\x07" if i % 10 == 0 else "") for i, ch in enumerate(words)), encoding="utf-8")
+    with pytest.raises(InputError, match="control codes"):
+        QABot(index_dir=tmp_path / "strict").ingest([noisy])
+
+    monkeypatch.setenv("QA_BOT_MAX_CONTROL_SHARE", "0.5")
+    monkeypatch.setenv("QA_BOT_LEXICAL_MAX_POSTINGS", "77")
+    bot = QABot(index_dir=tmp_path / "lenient", registry_text_max_chars=100)
+    assert bot.ingest([noisy]).added == ["noisy"]
+    assert bot.retriever.lexical._max_postings == 77
+    # past the registry limit the text is kept in the chunks only, and still shown whole
+    assert bot.store._articles.get(ids=["noisy"], include=["documents"])["documents"] == [""]
+    record, text = bot.article("noisy")
+    assert text.replace("\x07", "").strip() == words.strip()

@@ -109,6 +109,9 @@ def test_the_question_shows_at_once_and_the_short_answer_leads_in_bold(open_page
     times = page.evaluate("window.__qa")
     assert times["bubble"] - times["enter"] < 300, times
     assert times["bubble"] < times["answer"], times
+    # the bubble drawn at once gives way to the server's: the question shows once, not twice
+    assert page.locator("#qa-chat .qa-echo").count() == 0
+    assert page.locator("#qa-chat .qa-question", has_text="When are the next talks?").count() == 1
     first_bold = reply.locator("strong").first
     assert "February 1" in first_bold.inner_text()
     # bold and at the top: nothing of the answer above it

@@ -32,6 +32,7 @@ class Indexer:
         max_chunk_chars: int | None = None,
         batch_chunks: int | None = None,
         web: WebSources | None = None,
+        max_control_share: float | None = None,
     ):
         defaults = Settings.model_fields
         self.web = web or WebSources()  # kept across polls: it remembers feeds' ETag/Last-Modified
@@ -43,6 +44,7 @@ class Indexer:
         # chunks embedded and written together: one encode call sorts them by length, so bigger
         # batches pad less; a batch (texts, vectors, nodes) is a few MB whatever the article's size
         self.batch_chunks = batch_chunks or defaults["ingest_batch_chunks"].default
+        self.max_control_share = max_control_share or defaults["max_control_share"].default
         self.chunking = f"sentences-{chunk_words}w-max{self.max_words}w{self.max_chars}c"
         self._writing: Future | None = None  # the previous batch's Chroma write, overlapping this encode
 
@@ -120,10 +122,10 @@ class Indexer:
         for path in iter_files(roots):
             try:
                 if suffix_of(path) in {".jsonl", ".jsonl.gz"}:
-                    check_jsonl(path)  # whole, before any of it is yielded
+                    check_jsonl(path, self.max_control_share)  # whole, before any of it is yielded
                     articles: Iterable[Article] = load_jsonl(path, checked=True)
                 else:
-                    articles = [load_file(path, path.stem)]
+                    articles = [load_file(path, path.stem, self.max_control_share)]
             except InputError as exc:
                 if path in roots:  # a file named on purpose must load; one found in a folder is skipped
                     raise

@@ -113,7 +113,7 @@ def read_bytes(path: Path) -> bytes:
         raise InputError(f"{path} cannot be read ({exc.strerror or type(exc).__name__}).") from None
 
 
-def read_text_file(path: Path) -> str:
+def read_text_file(path: Path, max_control_share: float | None = None) -> str:
     """Text of a file: the encoding its byte-order mark names, else UTF-8, else cp1252 (the usual
     legacy encoding of English news; guessing does worse on short texts), else charset detection.
     Binary content is an input error: a NUL anywhere (after decoding) or mostly control characters."""
@@ -128,7 +128,7 @@ def read_text_file(path: Path) -> str:
         raise InputError(f"{path} is not a text file (it contains binary data).")
     else:
         text = _decode_guessing(path, data)
-    check_text(text, str(path))
+    check_text(text, str(path), max_control_share=max_control_share)
     return text
 
 
@@ -171,8 +171,8 @@ def is_blank(text: str) -> bool:
 _META_LINE = re.compile(r"^(title|date|published|source|url)\s*:\s*(.+)$", re.IGNORECASE)
 
 
-def load_text(path: Path, doc_id: str) -> Article:
-    raw = read_text_file(path)
+def load_text(path: Path, doc_id: str, max_control_share: float | None = None) -> Article:
+    raw = read_text_file(path, max_control_share)
     meta: dict[str, str] = {}
     body = raw
     if path.suffix.lower() in {".md", ".markdown"}:
@@ -193,10 +193,10 @@ def load_text(path: Path, doc_id: str) -> Article:
     )
 
 
-def load_html(path: Path, doc_id: str) -> Article:
+def load_html(path: Path, doc_id: str, max_control_share: float | None = None) -> Article:
     import trafilatura
 
-    raw = read_text_file(path)
+    raw = read_text_file(path, max_control_share)
     doc = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False)
     text = (doc.text or "") if doc is not None else ""
     if is_blank(text):
@@ -261,11 +261,11 @@ def iter_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
         yield lineno, record
 
 
-def check_jsonl(path: Path) -> None:
+def check_jsonl(path: Path, max_control_share: float | None = None) -> None:
     """Reads a corpus file whole and raises an `InputError` naming the first bad line."""
     first_line: dict[str, int] = {}
     for lineno, record in iter_jsonl(path):
-        _check_corpus_record(path, lineno, record)
+        _check_corpus_record(path, lineno, record, max_control_share)
         doc_id = str(record["id"])
         if doc_id in first_line:
             raise InputError(
@@ -309,7 +309,7 @@ def _short(value: str, limit: int = 60) -> str:
     return value if len(value) <= limit else value[:limit] + "…"
 
 
-def _check_corpus_record(path: Path, lineno: int, record: dict) -> None:
+def _check_corpus_record(path: Path, lineno: int, record: dict, max_control_share: float | None = None) -> None:
     for key in ("id", "text"):
         if key not in record or record[key] in (None, ""):
             raise InputError(f"{path}:{lineno}: missing required field '{key}'.")
@@ -319,7 +319,7 @@ def _check_corpus_record(path: Path, lineno: int, record: dict) -> None:
         raise InputError(f"{path}:{lineno}: field 'id' must be a string or a number.")
     if is_blank(record["text"]):
         raise InputError(f"{path}:{lineno}: field 'text' is blank.")
-    check_text(record["text"], f"{path}:{lineno}: field 'text'", noun="text")
+    check_text(record["text"], f"{path}:{lineno}: field 'text'", noun="text", max_control_share=max_control_share)
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -346,7 +346,7 @@ def check_paths(paths: Iterable[Path]) -> list[Path]:
     return checked
 
 
-def load_file(path: Path, doc_id: str) -> Article:
+def load_file(path: Path, doc_id: str, max_control_share: float | None = None) -> Article:
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -354,10 +354,10 @@ def load_file(path: Path, doc_id: str) -> Article:
     if size == 0:
         raise InputError(f"{path} is empty.")
     if suffix_of(path) in {".html", ".htm"}:
-        return load_html(path, doc_id)
+        return load_html(path, doc_id, max_control_share)
     if suffix_of(path) in PDF_SUFFIXES | DOCX_SUFFIXES:
         return load_document(path, doc_id)
-    return load_text(path, doc_id)
+    return load_text(path, doc_id, max_control_share)
 
 
 def load_document(path: Path, doc_id: str) -> Article:

@@ -9,6 +9,7 @@ import numpy as np
 from qa_bot.embed import Embedder
 from qa_bot.retrieve.boosts import boost
 from qa_bot.retrieve.question import QuestionType
+from qa_bot.settings import Settings
 from qa_bot.retrieve.fusion import reciprocal_rank_fusion
 from qa_bot.store.chroma import ChromaStore, Filters
 from qa_bot.store.lexical import SyncedLexicalIndex
@@ -23,6 +24,7 @@ class HybridRetriever:
         top_k: int = 5,
         candidates: int = 30,
         rrf_k: int = 60,
+        settings: Settings | None = None,
     ):
         if top_k <= 0:
             raise ValueError(f"top_k must be > 0, got {top_k}")
@@ -31,7 +33,7 @@ class HybridRetriever:
         self.top_k = top_k
         self.candidates = max(candidates, top_k)
         self.rrf_k = rrf_k
-        self.lexical = SyncedLexicalIndex(store)
+        self.lexical = SyncedLexicalIndex(store, settings)
 
     def retrieve(
         self,

@@ -307,12 +307,14 @@ class ChromaStore:
         collection: str = "qa_bot",
         chroma_url: str | None = None,
         cache_dir: Path | None = None,
+        registry_text_max_chars: int | None = None,
     ):
         self.location = chroma_url or str(index_dir)
         self._index_dir = Path(index_dir)
         self._cache_dir = Path(cache_dir) if cache_dir else None
         self._chroma_url = chroma_url
         self._collection = collection
+        self._registry_text_max_chars = registry_text_max_chars or Settings.model_fields["registry_text_max_chars"].default
         self.read_only = ""  # why nothing can be written, when the index is read from a copy
         try:
             self._client = make_client(index_dir, chroma_url)
@@ -593,7 +595,7 @@ class ChromaStore:
         # the registry keeps an article's text for showing it, but Chroma indexes every document
         # for full-text search: a 16 MB one took 320 MB of memory and 80 MB of disk to register.
         # Past the limit the chunks hold the text (they cover all of it but whitespace)
-        keep = Settings.model_fields["registry_text_max_chars"].default
+        keep = self._registry_text_max_chars
         if done:
             self._articles.add(
                 ids=[p.article.doc_id for p in done],

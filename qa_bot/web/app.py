@@ -312,7 +312,7 @@ def build_app(bot: QABot, uploads: UploadFolder, browser_secret: str | None = No
         for trigger in (box.submit, ask_btn.click):
             trigger(
                 show_question, [box, chat], [chat, box, pending], queue=False, show_progress="hidden",
-                api_visibility="private",
+                api_visibility="private", js=_ECHO_JS,
             ).then(
                 respond, [pending, chat, history, *controls], listing, show_progress="hidden", api_visibility="private",
             )
@@ -332,6 +332,14 @@ def build_app(bot: QABot, uploads: UploadFolder, browser_secret: str | None = No
         app.load(restore, saved, [chat, history, chat_list, export_md], api_visibility="private")
         gr.api(ask, api_name="ask")
     return app
+
+
+# the question is drawn in the browser before the server's round trip (page.js replaces it with the
+# server's bubble when that arrives), so it shows at once however busy the server is
+_ECHO_JS = f"""(message, chat) => {{
+  if (typeof message === 'string' && message.trim()) window.qaEchoQuestion?.(message.trim(), {SHOWN_QUESTION_CHARS});
+  return [message, chat];
+}}"""
 
 
 # the Markdown of the current conversation rides in a hidden element; the export button saves it

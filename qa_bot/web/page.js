@@ -57,6 +57,7 @@
   }
   const seen = new WeakSet();
   const observer = new MutationObserver(() => {
+    dropEchoOnceAnswered();
     const replies = document.querySelectorAll("#qa-chat .qa-reply");
     const last = replies[replies.length - 1];
     if (last && !seen.has(last)) {
@@ -86,6 +87,41 @@
       if (sidebar && sidebar.classList.contains("open")) sidebar.querySelector(".toggle-button")?.click();
       else if (sidebar || tries > 40) clearInterval(timer);
     }, 250);
+  }
+
+  // the question as typed, shown in the chat at once (before the server's round trip); the
+  // server's own bubble replaces it as soon as it arrives
+  let echo = null;
+  window.qaEchoQuestion = (text, limit) => {
+    echo?.node.remove();
+    const log = document.querySelector("#qa-chat .message-wrap") || document.querySelector("#qa-chat [role=log]");
+    if (!log) return;
+    const rows = log.querySelectorAll(".user-row");
+    const template = rows[rows.length - 1];
+    const node = template ? template.cloneNode(true) : document.createElement("div");
+    node.querySelectorAll(".message-buttons-right, button").forEach((b) => b.remove());
+    node.classList.add("qa-echo");
+    node.querySelectorAll("[aria-label]").forEach((n) => n.removeAttribute("aria-label"));
+    let bubble = node.querySelector(".qa-question");
+    if (!bubble) {
+      bubble = document.createElement("div");
+      bubble.className = "qa-question";
+      node.replaceChildren(bubble);
+    }
+    bubble.textContent = text.length <= limit ? text : `${text.slice(0, limit)} …`;
+    const real = document.querySelectorAll("#qa-chat .qa-question:not(.qa-echo .qa-question)").length;
+    log.appendChild(node);
+    echo = { node, real };
+    node.scrollIntoView({ block: "nearest" });
+    setTimeout(() => { if (echo?.node === node) { node.remove(); echo = null; } }, 120000);
+  };
+  function dropEchoOnceAnswered() {
+    if (!echo) return;
+    const real = document.querySelectorAll("#qa-chat .qa-question:not(.qa-echo .qa-question)").length;
+    if (real > echo.real || !echo.node.isConnected) {
+      echo.node.remove();
+      echo = null;
+    }
   }
 
   function start() {

@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     # the most chunks one lexical search scores (rarest query words first): bounds its time at a
     # million chunks; an index smaller than this ranks by exact BM25
     lexical_max_postings: int = 10_000
+    # the most of the lexical file a process maps into memory. Mapped pages count in its RSS (at
+    # a million chunks the whole ~650 MB file ends up mapped); read with pread they stay in the OS
+    # page cache, ~1-2 ms slower a search at 100k chunks (docs/SCALING.md)
+    lexical_mmap_mb: int = 0
     min_evidence: float = 0.35  # below this the bot says the articles do not answer
 
     # one request budget for every surface (API, CLI, page, /v1), enforced in QABot.ask
@@ -143,6 +147,13 @@ class Settings(BaseSettings):
     def _positive(cls, value: float, info) -> float:
         if value <= 0:
             raise ValueError(f"{info.field_name} must be > 0, got {value}")
+        return value
+
+    @field_validator("lexical_mmap_mb")
+    @classmethod
+    def _not_negative(cls, value: int, info) -> int:
+        if value < 0:
+            raise ValueError(f"{info.field_name} must be >= 0, got {value}")
         return value
 
     def with_overrides(self, **overrides) -> "Settings":

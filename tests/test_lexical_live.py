@@ -191,3 +191,23 @@ def test_a_bounded_search_ranks_by_the_rare_words_and_scores_at_most_the_bound()
     assert len(full.search_ids("budget grew this year", 50)) == len(chunks)
     assert len(small) == len(full) == len(chunks)
     assert small.idf("brankov") > small.idf("budget") > 0
+
+
+def _mapped(path) -> bool:
+    """Whether this process maps the file into its memory (mapped pages count in its RSS)."""
+    with open("/proc/self/maps", encoding="utf-8") as maps:
+        return any(line.rstrip("\n").endswith(str(path)) for line in maps)
+
+
+@pytest.mark.parametrize("mmap_mb, mapped", [(None, False), (64, True)])
+def test_the_lexical_file_is_read_without_a_memory_map_unless_asked(seed_copy, mmap_mb, mapped):
+    """At a million chunks a mapped lexical file put its whole ~650 MB into the bot's RSS; by
+    default it is read with pread (its pages stay in the OS page cache), and answers are the same."""
+    from qa_bot import QABot
+
+    bot = QABot(index_dir=seed_copy, lexical_mmap_mb=mmap_mb)
+    answer = bot.ask("Who led the Russian delegation?", asked_on=SEED_ASKED_ON)
+    assert "Kostyukov" in answer.text
+    path = bot.retriever.lexical.current()._index.path
+    assert path is not None and path.exists()
+    assert _mapped(path.resolve()) is mapped

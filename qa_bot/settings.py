@@ -78,6 +78,14 @@ class Settings(BaseSettings):
     embed_model: str | None = None  # None: the packaged all-MiniLM-L6-v2
     precision: Precision = Precision.AUTO
     embed_batch_size: int = 64
+    # the most tokens (texts x the longest, padding included) one onnxruntime run encodes: its
+    # arena keeps the biggest run's activations for the process's life (64 passages: over 1 GB;
+    # 20 one-article ingests: +230 MB unbounded, +50 MB at 1024, no slower)
+    onnx_batch_tokens: int = 1024
+    # calls of up to this many texts are encoded by the model's ONNX twin, bigger ones by torch (bf16
+    # is ~1.4x onnxruntime's fp32 on 80 passages, slower on 20): one article as a feed delivers it
+    # (realtimeqa's longest are ~80 passages) never loads torch, whose model costs a process ~300 MB
+    onnx_max_texts: int = 128
 
     chunk_words: int = 90  # a passage is whole sentences up to about this many words
     # the hard ceiling of a passage, whatever the punctuation: a run of text longer than this
@@ -138,7 +146,7 @@ class Settings(BaseSettings):
     llm_timeout: float = 120.0
 
     @field_validator(
-        "top_k", "candidates", "chunk_words", "embed_batch_size", "rrf_k",
+        "top_k", "candidates", "chunk_words", "embed_batch_size", "onnx_batch_tokens", "onnx_max_texts", "rrf_k",
         "max_question_chars", "max_history_turns", "max_history_chars", "max_top_k",
         "upload_max_mb", "upload_quota_mb", "upload_keep_seconds", "api_max_body_mb", "fetch_timeout", "fetch_max_mb",
         "max_chunk_words", "max_chunk_chars", "ingest_batch_chunks", "registry_text_max_chars", "lexical_max_postings",

@@ -16,6 +16,8 @@ Measurements (each in its own child process, so `peak_rss_mb` is that measuremen
           sentences read alone are not), and "repeat" (all cached), with where the time goes
   cold    `qa-bot ask` as a new process, start to answer, with the cache as ingest left it (passage
           and in-context sentence vectors, the ONNX twin of the model; not the question)
+  lexical (only with --only) the whole lexical file built from the collection by a bot process,
+          as when it is missing or of an old format: the index's file is deleted first
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 CORPUS = ROOT.parent / "shared" / "eval" / "realtimeqa" / "corpus.jsonl.gz"
 QUESTIONS = ROOT.parent / "shared" / "eval" / "realtimeqa" / "questions.jsonl"
-STEPS = ("encode", "ingest", "build", "query", "cold")
+STEPS = ("encode", "ingest", "build", "query", "cold")  # and "lexical", only when asked for
 
 
 def _chunk_words() -> int:
@@ -214,7 +216,7 @@ def child_ingest(work: str, n: str, precision: str) -> None:
     raw_before, _ = raw_encode(model, texts)
 
     bot = QABot(index_dir=work_dir / "index", cache_dir=work_dir / "cache", precision=precision)
-    bot.embedder.model.encode(texts[:64], batch_size=64)  # same warm-up as the raw model; not cached
+    bot.embedder.warm_up(texts[:64])  # same warm-up as the raw model; not cached
     spent: dict[str, float] = {}
     # once per cache: a fresh cache pays the ONNX export in its first ingest
     bot.embedder.export_onnx = timed(spent, "onnx_export", bot.embedder.export_onnx)
@@ -396,7 +398,7 @@ def child_query(index: str, label: str, n_questions: str, build_cache: str, base
     lexical = bot.retriever.lexical.current()  # first use: the FTS5 file opened, or built once if missing
     lexical_ready_s = time.perf_counter() - start
     lexical_rebuilt = bot.retriever.lexical.rebuilds
-    bot.embedder.model  # the model loads once per process; not a per-question cost
+    bot.embedder.warm_up()  # the model loads once per process (as `qa-bot serve` does); not a per-question cost
     bot.store.query = timed(spent, "dense_query", bot.store.query)
     bot.embedder.encode = timed(spent, "encode", bot.embedder.encode)
     index_cls = type(lexical)
@@ -484,6 +486,22 @@ def after_write(bot, index: str, label: str, n: int, questions: list[dict]) -> N
     })
 
 
+def child_lexical(index: str, label: str) -> None:
+    """Deletes the index's lexical file and times a bot building it again from the collection."""
+    from qa_bot import QABot
+
+    for path in Path(index).glob("*_lexical.fts5*"):
+        path.unlink()
+    bot = QABot(index_dir=index)
+    start = time.perf_counter()
+    lexical = bot.retriever.lexical.current()
+    seconds = time.perf_counter() - start
+    path = next(Path(index).glob("*_lexical.fts5"), None)
+    emit({"bench": "lexical_build", "index": label, "chunks": len(lexical), "seconds": round(seconds, 1),
+          "chunks_per_s": round(len(lexical) / max(seconds, 1e-9)), "built_whole": bot.retriever.lexical.rebuilds,
+          "mb": round(path.stat().st_size / 1e6) if path else None, "load_avg_1m": os.getloadavg()[0]})
+
+
 # ---- cold start: a real `qa-bot ask` process ------------------------------------------------------
 def cold(index: Path, label: str, build_cache: Path, runs: int = 3, drop_snapshot: bool = False,
          base_index: Path | None = None) -> dict:
@@ -560,6 +578,10 @@ def main() -> None:
         for label in labels:
             base = args.work / f"index-{size_label(args.base_chunks)}"
             for r in in_child("query", str(args.work / f"index-{label}"), label, str(args.questions), str(args.cache), str(base)):
+                emit(r)
+    if "lexical" in steps:
+        for label in labels:
+            for r in in_child("lexical", str(args.work / f"index-{label}"), label):
                 emit(r)
     if "cold" in steps:
         seed = args.work / "index-seed"

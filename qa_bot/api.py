@@ -55,7 +55,10 @@ class QABot:
             s.index_dir, s.collection, s.chroma_url, cache_dir=s.cache_dir, registry_text_max_chars=s.registry_text_max_chars,
             change_log_keep_days=s.lexical_log_keep_days,
         )
-        self.embedder = Embedder(s.embed_model, s.precision, s.embed_batch_size, s.cache_dir)
+        self.embedder = Embedder(
+            s.embed_model, s.precision, s.embed_batch_size, s.cache_dir,
+            onnx_batch_tokens=s.onnx_batch_tokens, onnx_max_texts=s.onnx_max_texts,
+        )
         self.retriever = HybridRetriever(self.store, self.embedder, s.top_k, s.candidates, s.rrf_k, settings=s)
         self.store.check_embedding_model(self.embedder.model_id)
         fetcher = Fetcher(s.fetch_timeout, int(s.fetch_max_mb * 2**20), s.fetch_max_redirects, s.fetch_host_delay)

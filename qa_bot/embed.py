@@ -22,7 +22,6 @@ Span = tuple[int, int]  # character offsets into a text
 # in-context sentence vectors outnumber passage vectors ~5 to 1; half precision halves the cache
 # and moves a cosine by under 1e-3
 SPAN_DTYPE = np.float16
-ONNX_MAX_TEXTS = 32  # a question and its shortlist; more is bulk work, where bf16 torch is faster
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -146,8 +145,12 @@ class Embedder:
         precision: Precision = Precision.AUTO,
         batch_size: int = 64,
         cache_dir: Path | None = None,
+        onnx_batch_tokens: int = 1024,
+        onnx_max_texts: int = 128,
     ):
         self.model_name = model or default_model_path()
+        self.onnx_batch_tokens = onnx_batch_tokens
+        self.onnx_max_texts = onnx_max_texts
         # what an index records: stable across machines, unlike the packaged model's path
         self.model_id = model or "all-MiniLM-L6-v2"
         self.precision = resolve_precision(precision)
@@ -166,10 +169,13 @@ class Embedder:
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()
 
-    @property
-    def model(self):
-        """The sentence-transformers model (loaded on first use)."""
-        return self._torch_encoder().model
+    def warm_up(self, texts: Sequence[str] = ("A first sentence to encode.",)) -> None:
+        """Loads the encoder that `texts` would be encoded by (for a few: the one questions use)
+        and runs it once, so that neither the load nor the first call's kernel choices fall on a
+        user's request. Nothing is cached."""
+        encoder = self._encoder_for(len(texts))
+        with self._run_lock:
+            encoder.hidden(list(texts)[: self.batch_size])
 
     def _torch_encoder(self) -> TorchEncoder:
         with self._load_lock:
@@ -178,13 +184,15 @@ class Embedder:
             return self._torch
 
     def _encoder_for(self, n_texts: int) -> TorchEncoder | OnnxEncoder:
-        """torch once it is loaded, and for bulk work; for a few texts in a process that has not
-        loaded it, the ONNX twin when ingest has made one. (In a warm process the twin is no faster
-        for a question, 6.3 vs 6.1 ms, and slower for a batch of sentences than bf16 torch.)"""
-        if self._torch is None and n_texts <= ONNX_MAX_TEXTS and self._onnx_path and self._onnx_path.is_file():
+        """The ONNX twin, when ingest has made one, for up to `onnx_max_texts` texts (a question and
+        its shortlist, one article as a feed delivers it), torch for bulk work. Also once torch is
+        loaded: every new question hands torch new shapes, and its bf16 kernels made per shape grew
+        a bot's RSS ~300 MB over 100 new questions at 100k chunks (~15 MB with the twin); and a
+        process that only adds the odd article never loads torch (~300 MB) at all (docs/SCALING.md)."""
+        if n_texts <= self.onnx_max_texts and self._onnx_path and self._onnx_path.is_file():
             with self._load_lock:
                 if self._onnx is None:
-                    self._onnx = OnnxEncoder(self._onnx_path, self._model_dir)
+                    self._onnx = OnnxEncoder(self._onnx_path, self._model_dir, self.onnx_batch_tokens)
             return self._onnx
         return self._torch_encoder()
 

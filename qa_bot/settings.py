@@ -135,6 +135,14 @@ class Settings(BaseSettings):
     embed_model: str | None = None  # None: the packaged all-MiniLM-L6-v2
     precision: Precision = Precision.AUTO
     embed_batch_size: int = 64
+    # the most tokens (texts x the longest, padding included) one onnxruntime run encodes: its
+    # arena keeps the biggest run's activations for the process's life (64 passages: over 1 GB;
+    # 20 one-article ingests: +230 MB unbounded, +50 MB at 1024, no slower)
+    onnx_batch_tokens: int = 1024
+    # calls of up to this many texts are encoded by the model's ONNX twin, bigger ones by torch (bf16
+    # is ~1.4x onnxruntime's fp32 on 80 passages, slower on 20): one article as a feed delivers it
+    # (realtimeqa's longest are ~80 passages) never loads torch, whose model costs a process ~300 MB
+    onnx_max_texts: int = 128
 
     chunk_words: int = 90  # a passage is whole sentences up to about this many words
     # the hard ceiling of a passage, whatever the punctuation: a run of text longer than this
@@ -159,6 +167,10 @@ class Settings(BaseSettings):
     # the most chunks one lexical search scores (rarest query words first): bounds its time at a
     # million chunks; an index smaller than this ranks by exact BM25
     lexical_max_postings: int = 10_000
+    # the most of the lexical file a process maps into memory. Mapped pages count in its RSS (at
+    # a million chunks the whole ~650 MB file ends up mapped); read with pread they stay in the OS
+    # page cache, ~1-2 ms slower a search at 100k chunks (docs/SCALING.md)
+    lexical_mmap_mb: int = 0
     min_evidence: float = 0.35  # below this the bot says the articles do not answer
 
     # one request budget for every surface (API, CLI, page, /v1), enforced in QABot.ask
@@ -194,7 +206,7 @@ class Settings(BaseSettings):
     llm_timeout: float = 120.0
 
     @field_validator(
-        "top_k", "candidates", "chunk_words", "embed_batch_size", "rrf_k",
+        "top_k", "candidates", "chunk_words", "embed_batch_size", "onnx_batch_tokens", "onnx_max_texts", "rrf_k",
         "max_question_chars", "max_history_turns", "max_history_chars", "max_top_k",
         "upload_max_mb", "upload_quota_mb", "upload_keep_seconds", "api_max_body_mb", "fetch_timeout", "fetch_max_mb",
         "max_chunk_words", "max_chunk_chars", "ingest_batch_chunks", "registry_text_max_chars", "lexical_max_postings",
@@ -203,6 +215,13 @@ class Settings(BaseSettings):
     def _positive(cls, value: float, info) -> float:
         if value <= 0:
             raise ValueError(f"{info.field_name} must be > 0, got {value}")
+        return value
+
+    @field_validator("lexical_mmap_mb")
+    @classmethod
+    def _not_negative(cls, value: int, info) -> int:
+        if value < 0:
+            raise ValueError(f"{info.field_name} must be >= 0, got {value}")
         return value
 
     def with_overrides(self, **overrides) -> "Settings":

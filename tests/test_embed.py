@@ -159,3 +159,100 @@ def test_onnx_twin_matches_torch_and_spares_the_import(tmp_path, passages):
     assert np.min(np.sum(a * b, axis=1)) > 0.9999
     for x, y in zip(fp32.span_vectors(texts, spans), twin.span_vectors(texts, spans)):
         assert np.min(np.sum(x * y, axis=1)) > 0.9999
+
+
+def test_bulk_encoder_is_sentence_transformers_without_importing_it(passages):
+    """The torch encoder runs the model's transformer through transformers alone: the vectors
+    sentence-transformers gives, in a process that never imports it (its import, with scikit-learn,
+    scipy and pandas, cost a bot process ~200 MB of RSS)."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    script = (
+        "import json, sys\n"
+        "from qa_bot.embed import Embedder\n"
+        "from qa_bot.settings import Precision\n"
+        "texts = json.loads(sys.stdin.read())\n"
+        "vectors = Embedder(precision=Precision.FP32).encode(texts)\n"
+        "print(json.dumps({'vectors': vectors.tolist(), 'imported': 'sentence_transformers' in sys.modules}))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], input=json.dumps(passages), capture_output=True, text=True,
+        cwd=ROOT, timeout=300, check=True,
+    )
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["imported"] is False
+
+    from sentence_transformers import SentenceTransformer
+
+    from qa_bot.embed import default_model_path
+
+    reference = SentenceTransformer(default_model_path(), device="cpu").encode(passages, normalize_embeddings=True)
+    cosines = (np.asarray(result["vectors"]) * reference).sum(axis=1)
+    assert cosines.min() > 0.99999, cosines
+
+
+@pytest.fixture(scope="module")
+def twin(tmp_path_factory) -> Path:
+    """A cache folder holding the packaged model's ONNX twin (exported once, with torch)."""
+    cache = tmp_path_factory.mktemp("twin-cache")
+    assert Embedder(precision=Precision.FP32, cache_dir=cache).export_onnx()
+    return cache
+
+
+def test_questions_use_the_twin_even_once_torch_is_loaded(twin):
+    """A few texts (a question, its shortlist, an article) go to onnxruntime even in a process that
+    loaded torch for bulk work: torch's per-shape kernels grew a bot's RSS ~300 MB over 100 new
+    questions. Bulk work stays on torch, and warming up loads only what questions use."""
+    embedder = Embedder(precision=Precision.FP32, cache_dir=twin)
+    embedder.warm_up()
+    assert embedder._onnx is not None and embedder._torch is None
+    bulk = [f"Passage number {i} about the harbour budget." for i in range(embedder.onnx_max_texts + 1)]
+    embedder.encode(bulk)
+    assert embedder._torch is not None
+    used: list[str] = []
+    for name, encoder in (("onnx", embedder._onnx), ("torch", embedder._torch)):
+        real = encoder.hidden
+        encoder.hidden = lambda texts, real=real, name=name: used.append(name) or real(texts)
+    embedder.encode(["Who led the Russian delegation?"])
+    embedder.encode([f"Another passage, number {i}." for i in range(embedder.onnx_max_texts + 1)])
+    assert used[0] == "onnx" and set(used[1:]) == {"torch"}  # torch in batches of `batch_size`
+
+
+def test_the_twin_runs_a_big_call_in_pieces_within_its_token_budget(twin, passages):
+    """onnxruntime keeps its biggest run's memory for good, so a call is run in pieces of at most
+    `batch_tokens` (texts x the longest); the vectors are those of one run."""
+    from qa_bot.embed import default_model_path
+    from qa_bot.encoders import OnnxEncoder
+
+    onnx_path = next((twin / "onnx").glob("*.onnx"))
+    model_dir = Path(default_model_path())
+    whole = OnnxEncoder(onnx_path, model_dir, batch_tokens=10**6)
+    pieces = OnnxEncoder(onnx_path, model_dir, batch_tokens=80)
+    runs: list[tuple[int, int]] = []
+    real = pieces.session.run
+    pieces.session.run = lambda names, feeds: runs.append(feeds["input_ids"].shape) or real(names, feeds)
+    texts = sorted([*passages[:5], "Who?", "Who led the Russian delegation?"], key=len, reverse=True)
+    a, b = whole.hidden(texts), pieces.hidden(texts)
+    assert len(runs) > 1 and sum(n for n, _ in runs) == len(texts)
+    assert all(n * width <= 80 or n == 1 for n, width in runs)
+    assert np.array_equal(a.mask, b.mask) and np.array_equal(a.offsets, b.offsets)
+    assert np.allclose(a.states[a.mask], b.states[b.mask], atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "lengths, budget, expected",
+    [
+        ([], 100, []),
+        ([10, 10, 10], 25, [(0, 2), (2, 3)]),
+        ([100, 5, 5], 50, [(0, 1), (1, 3)]),  # a text over the budget runs alone
+        ([5, 5, 30], 40, [(0, 2), (2, 3)]),  # the longest sets the padded size
+    ],
+)
+def test_pieces_keep_texts_times_longest_within_the_budget(lengths, budget, expected):
+    from qa_bot.encoders import _pieces
+
+    assert _pieces(np.array(lengths), budget) == expected

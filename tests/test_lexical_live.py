@@ -216,3 +216,23 @@ def test_an_index_further_behind_than_the_change_log_keeps_is_built_again(chroma
     assert _lexical_docs(reader, "harbour master of Vellmar")[0] == "vellmar"
     assert _lexical_docs(reader, "frost Tokaj vineyards")[0] == "tokaj"
     assert reader.retriever.lexical.rebuilds == 2
+
+
+def _mapped(path) -> bool:
+    """Whether this process maps the file into its memory (mapped pages count in its RSS)."""
+    with open("/proc/self/maps", encoding="utf-8") as maps:
+        return any(line.rstrip("\n").endswith(str(path)) for line in maps)
+
+
+@pytest.mark.parametrize("mmap_mb, mapped", [(None, False), (64, True)])
+def test_the_lexical_file_is_read_without_a_memory_map_unless_asked(seed_copy, mmap_mb, mapped):
+    """At a million chunks a mapped lexical file put its whole ~650 MB into the bot's RSS; by
+    default it is read with pread (its pages stay in the OS page cache), and answers are the same."""
+    from qa_bot import QABot
+
+    bot = QABot(index_dir=seed_copy, lexical_mmap_mb=mmap_mb)
+    answer = bot.ask("Who led the Russian delegation?", asked_on=SEED_ASKED_ON)
+    assert "Kostyukov" in answer.text
+    path = bot.retriever.lexical.current()._index.path
+    assert path is not None and path.exists()
+    assert _mapped(path.resolve()) is mapped

@@ -50,7 +50,10 @@ class LexicalIndex:
     """One FTS5 file. `search` and `idf` are what retrieval and evidence selection read; `add`,
     `remove` and the state in `meta` are what keeps it in step with the Chroma collection."""
 
-    def __init__(self, path: Path | None, create: bool = False, bulk: bool = False, max_postings: int = 10_000):
+    def __init__(
+        self, path: Path | None, create: bool = False, bulk: bool = False, max_postings: int = 10_000,
+        mmap_bytes: int = 0,
+    ):
         self.path = path
         self.max_postings = max_postings
         self._lock = threading.RLock()
@@ -61,7 +64,9 @@ class LexicalIndex:
             raise IndexFormatError(f"{path} does not exist")
         try:
             self._db = sqlite3.connect(target, check_same_thread=False, timeout=30, isolation_level=None)
-            self._db.execute("PRAGMA mmap_size = 4294967296")
+            # pages read through a memory map count in the process's RSS: at a million chunks the
+            # whole ~650 MB file ends up there. Read with pread they stay in the OS page cache
+            self._db.execute(f"PRAGMA mmap_size = {int(mmap_bytes)}")
             if bulk:  # a file being built whole, renamed into place only when complete
                 self._db.execute("PRAGMA journal_mode = OFF")
                 self._db.execute("PRAGMA synchronous = OFF")

@@ -64,6 +64,7 @@ class SyncedLexicalIndex:
         settings = settings or Settings()
         self._window_us = int(settings.lexical_log_window_s * 1_000_000)
         self._max_postings = settings.lexical_max_postings
+        self._mmap_bytes = settings.lexical_mmap_mb * 2**20
         self._lock = threading.RLock()
         self._index: LexicalIndex | None = None
         self._generation: str | None = None
@@ -173,7 +174,7 @@ class SyncedLexicalIndex:
         path = self._path()
         if path is not None:
             try:
-                self._index = LexicalIndex(path, max_postings=self._max_postings)
+                self._index = LexicalIndex(path, max_postings=self._max_postings, mmap_bytes=self._mmap_bytes)
                 return self._index
             except IndexFormatError as exc:
                 if path.exists():
@@ -193,7 +194,7 @@ class SyncedLexicalIndex:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp.unlink(missing_ok=True)
-                index = LexicalIndex(tmp, create=True, bulk=True, max_postings=self._max_postings)
+                index = LexicalIndex(tmp, create=True, bulk=True, max_postings=self._max_postings, mmap_bytes=self._mmap_bytes)
                 try:
                     self._fill(index, since, generation)
                 finally:
@@ -203,11 +204,11 @@ class SyncedLexicalIndex:
                     stale.unlink(missing_ok=True)  # of the file replaced: they must not apply to this one
                 legacy = path.with_name(path.name.replace("_lexical.fts5", "_lexical.pkl"))
                 legacy.unlink(missing_ok=True)  # the BM25 snapshot of earlier versions
-                return LexicalIndex(path, max_postings=self._max_postings)
+                return LexicalIndex(path, max_postings=self._max_postings, mmap_bytes=self._mmap_bytes)
             except (OSError, sqlite3.DatabaseError, IndexFormatError) as exc:
                 log.info("lexical index kept in memory, %s cannot be written: %s", path, exc)
                 tmp.unlink(missing_ok=True)
-        index = LexicalIndex(None, create=True, max_postings=self._max_postings)
+        index = LexicalIndex(None, create=True, max_postings=self._max_postings, mmap_bytes=self._mmap_bytes)
         self._fill(index, since, generation)
         return index
 

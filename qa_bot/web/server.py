@@ -178,7 +178,7 @@ def _gradio_session(app):
 def _warm_up(bot: QABot) -> None:
     """Loads the embedding model while the page is first opened, so the first answer is quick."""
     try:
-        bot.embedder.model
+        bot.embedder.warm_up()
     except (QABotError, OSError):
         pass  # the first question reports it as a user error
 

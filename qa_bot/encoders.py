@@ -34,7 +34,9 @@ class Hidden:
 
 class TorchEncoder:
     def __init__(self, model_name: str, precision: Precision):
-        import torch
+        from qa_bot.lazy_torch import import_torch
+
+        torch = import_torch()
         from transformers import AutoModel, AutoTokenizer
 
         dtype = torch.bfloat16 if precision is Precision.BF16 else torch.float32

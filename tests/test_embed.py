@@ -256,3 +256,43 @@ def test_pieces_keep_texts_times_longest_within_the_budget(lengths, budget, expe
     from qa_bot.encoders import _pieces
 
     assert _pieces(np.array(lengths), budget) == expected
+
+
+def test_a_question_imports_no_torch_and_torch_still_loads_when_bulk_work_needs_it(seed_index):
+    """spaCy's thinc would import torch (~1.3 s and ~200 MB of a cold `qa-bot ask`) though the
+    pipeline never runs on it: a question answered with the ONNX twin leaves torch unimported. Bulk
+    encoding then loads it, also while spaCy loads in another thread."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT, SEED_ASKED_ON
+
+    script = (
+        "import json, sys, threading\n"
+        "from qa_bot import QABot\n"
+        "bot = QABot(index_dir=sys.argv[1])\n"
+        "answer = bot.ask('When are the next talks?', asked_on=sys.argv[2]).text\n"
+        "after_question = 'torch' in sys.modules\n"
+        "import thinc.compat\n"
+        "other = QABot(index_dir=sys.argv[1])\n"
+        "texts = ['Passage number %d about the harbour.' % i for i in range(other.settings.onnx_max_texts + 1)]\n"
+        "done = []\n"
+        "import qa_bot.language.pipeline as pipeline\n"
+        "pipeline._nlp = None\n"
+        "threads = [threading.Thread(target=lambda: done.append(pipeline.nlp() is not None)),\n"
+        "           threading.Thread(target=lambda: done.append(other.embedder.encode(texts).shape[0] == len(texts)))]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "import torch\n"
+        "print(json.dumps({'answer': answer, 'after_question': after_question, 'thinc_torch': thinc.compat.has_torch,\n"
+        "                  'done': done, 'torch': torch.__name__}))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(seed_index), SEED_ASKED_ON], capture_output=True, text=True,
+        cwd=ROOT, timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert "February 1" in result["answer"]
+    assert result["after_question"] is False and result["thinc_torch"] is False
+    assert result["done"] == [True, True] and result["torch"] == "torch"

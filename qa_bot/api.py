@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
-import logging
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path

@@ -33,8 +33,9 @@ class HybridRetriever:
         self.top_k = top_k
         self.candidates = max(candidates, top_k)
         self.rrf_k = rrf_k
+        settings = settings or Settings()  # read once: the lexical index and the boosts share it
         self.lexical = SyncedLexicalIndex(store, settings)
-        self.tuning = (settings or Settings()).tuning
+        self.tuning = settings.tuning
 
     def retrieve(
         self,

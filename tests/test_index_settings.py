@@ -42,6 +42,13 @@ def test_ingest_and_store_limits_follow_the_bots_settings_env_included(tmp_path,
     with pytest.raises(InputError, match="control codes"):
         QABot(index_dir=tmp_path / "strict").ingest([noisy])
 
+    # one control code in a long text passes the default share, not a share of 0
+    lone = noisy.with_name("lone.txt")
+    lone.write_text(words + "\x07", encoding="utf-8")
+    assert QABot(index_dir=tmp_path / "default").ingest([lone]).added == ["lone"]
+    with pytest.raises(InputError, match="control codes"):
+        QABot(index_dir=tmp_path / "none", max_control_share=0).ingest([lone])
+
     monkeypatch.setenv("QA_BOT_MAX_CONTROL_SHARE", "0.5")
     monkeypatch.setenv("QA_BOT_LEXICAL_MAX_POSTINGS", "77")
     bot = QABot(index_dir=tmp_path / "lenient", registry_text_max_chars=100)

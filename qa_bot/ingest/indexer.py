@@ -44,7 +44,8 @@ class Indexer:
         # chunks embedded and written together: one encode call sorts them by length, so bigger
         # batches pad less; a batch (texts, vectors, nodes) is a few MB whatever the article's size
         self.batch_chunks = batch_chunks or defaults["ingest_batch_chunks"].default
-        self.max_control_share = max_control_share or defaults["max_control_share"].default
+        # 0 is a real setting here (no control codes at all), so only None means the default
+        self.max_control_share = defaults["max_control_share"].default if max_control_share is None else max_control_share
         self.chunking = f"sentences-{chunk_words}w-max{self.max_words}w{self.max_chars}c"
         self._writing: Future | None = None  # the previous batch's Chroma write, overlapping this encode
 

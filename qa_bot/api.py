@@ -151,16 +151,19 @@ class QABot:
         standalone = self._condense(question, history, answerer_kind)
         if len(standalone) > s.max_question_chars:  # a rewrite quotes earlier turns: keep it in budget
             standalone = standalone[: s.max_question_chars].rsplit(" ", 1)[0]
+        pool_size = max(top_k, s.tuning.evidence_pool)
+        lexical_hits = self.retriever.search_lexical(standalone, pool_size, filters)  # meanwhile:
         question_vector = self.embedder.encode([standalone])[0]
         profile = analyse(standalone, self._noun_typer)  # the one reading of the question, for every step
         kind = kind_of(profile.answer_type.value) if s.tuning.profile_typing else None
         pool = self.retriever.retrieve(
             standalone,
-            top_k=max(top_k, s.tuning.evidence_pool),
+            top_k=pool_size,
             filters=filters,
             query_vector=question_vector,
             asked_on=when,
             kind=kind,
+            lexical=lexical_hits,
         )
         progress(f"Reading {plural(len(pool), 'passage')}…")
         lexical = self.retriever.lexical.current()

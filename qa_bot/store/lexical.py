@@ -72,6 +72,11 @@ class SyncedLexicalIndex:
         if hasattr(store, "add_listener"):
             store.add_listener(self._on_change)
 
+    @property
+    def is_open(self) -> bool:
+        """Whether the file is open; until then the first use may build it whole (minutes at 1M)."""
+        return self._index is not None
+
     def current(self) -> LiveLexicalIndex:
         generation = self._store.generation()
         with self._lock:

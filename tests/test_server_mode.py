@@ -144,13 +144,14 @@ for line in sys.stdin:
     lexical = [s.chunk.doc_id for s in bot.retriever.lexical.current().search(question, 5)]
     print(json.dumps({"text": answer.text, "abstained": answer.abstained,
                       "cited": [c.doc_id for c in answer.citations], "lexical": lexical,
-                      "chunks": bot.count_chunks()}), flush=True)
+                      "chunks": bot.count_chunks(), "articles": bot.store.count_articles()}), flush=True)
 """
 
 
 def test_two_processes_share_one_server(chroma_url, tmp_path):
     """Process A answers once; process B ingests a new article; A's next answer finds it, and A's
-    lexical index (caught up from the server's change log, not from any file of B's) has it too."""
+    lexical index (caught up from the server's change log, not from any file of B's) and article
+    count (kept until any process writes) have it too."""
     from qa_bot import QABot
 
     QABot(index_dir=tmp_path / "a0", chroma_url=chroma_url, collection="shared").ingest([SEEDS])
@@ -177,6 +178,7 @@ def test_two_processes_share_one_server(chroma_url, tmp_path):
         after = json.loads(asker.stdout.readline() or "{}")
         assert after, "no second answer from process A"
         assert after["chunks"] > before["chunks"]
+        assert after["articles"] == before["articles"] + 1  # A's count, kept between writes, follows B's
         assert "Brankovic" in after["text"]
         assert after["cited"][0] == "vellmar"
         assert after["lexical"][0] == "vellmar"

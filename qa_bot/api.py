@@ -59,7 +59,7 @@ class QABot:
             s.embed_model, s.precision, s.embed_batch_size, s.cache_dir,
             onnx_batch_tokens=s.onnx_batch_tokens, onnx_max_texts=s.onnx_max_texts,
         )
-        self.retriever = HybridRetriever(self.store, self.embedder, s.top_k, s.candidates, s.rrf_k, settings=s)
+        self.retriever = HybridRetriever(self.store, self.embedder, s)
         self.store.check_embedding_model(self.embedder.model_id)
         fetcher = Fetcher(s.fetch_timeout, int(s.fetch_max_mb * 2**20), s.fetch_max_redirects, s.fetch_host_delay)
         self._indexer = Indexer(

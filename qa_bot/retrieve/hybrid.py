@@ -18,23 +18,15 @@ from qa_bot.types import ScoredChunk
 
 
 class HybridRetriever:
-    def __init__(
-        self,
-        store: ChromaStore,
-        embedder: Embedder,
-        top_k: int = 5,
-        candidates: int = 30,
-        rrf_k: int = 60,
-        settings: Settings | None = None,
-    ):
-        if top_k <= 0:
-            raise ValueError(f"top_k must be > 0, got {top_k}")
+    def __init__(self, store: ChromaStore, embedder: Embedder, settings: Settings | None = None):
+        settings = settings or Settings()  # read once: the depths, the lexical index and the boosts share it
+        if settings.top_k <= 0:
+            raise ValueError(f"top_k must be > 0, got {settings.top_k}")
         self.store = store
         self.embedder = embedder
-        self.top_k = top_k
-        self.candidates = max(candidates, top_k)
-        self.rrf_k = rrf_k
-        settings = settings or Settings()  # read once: the lexical index and the boosts share it
+        self.top_k = settings.top_k
+        self.candidates = max(settings.candidates, settings.top_k)
+        self.rrf_k = settings.rrf_k
         self.lexical = SyncedLexicalIndex(store, settings)
         self.tuning = settings.tuning
         # BM25 needs only the question's words, so it runs while the question is encoded and parsed:

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from qa_bot.answer import ExtractiveAnswerer, rerank_by_evidence, select_evidence
+from qa_bot.answer.select import Evidence
 from qa_bot.answer.base import ABSTAIN_TEXT, AnswerDraft, Answerer
 from qa_bot.chat import condense
 from qa_bot.chat.history import bounded_history
@@ -168,6 +169,7 @@ class QABot:
         progress(f"Reading {plural(len(pool), 'passage')}…")
         lexical = self.retriever.lexical.current()
         evidence = select_evidence(standalone, question_vector, pool, self.embedder, lexical.idf, when, kind, s.tuning)
+        evidence = self._constraints_first(profile, evidence)
         passages = rerank_by_evidence(pool, evidence)[:top_k]
         if answerer_kind is AnswererKind.LLM:
             progress("Writing the answer with the language model, then checking its citations…")
@@ -193,6 +195,28 @@ class QABot:
             answer_type=profile.answer_type.value,
         )
 
+    def _checks_constraints(self, profile: QuestionProfile) -> bool:
+        tuning = self.settings.tuning
+        return tuning.constraint_abstention and len(profile.lemmas) <= tuning.constraint_max_terms
+
+    def _constraints_first(self, profile: QuestionProfile, evidence: list[Evidence]) -> list[Evidence]:
+        """A year, number or name the question asks about is a hard condition, so the evidence
+        whose passage carries them comes first: "the Urals city that lost power" is answered from
+        the sentence on Perm, in the Urals, not refused because a sentence on Belgorod read closer.
+        When no passage carries them the order stays, and the check after answering refuses."""
+        if not evidence or not self._checks_constraints(profile) or not profile.constraints:
+            return evidence
+        unmet: dict[str, bool] = {}
+        for item in evidence:
+            chunk = item.passage.chunk
+            if chunk.chunk_id not in unmet:
+                unmet[chunk.chunk_id] = bool(unmet_constraints(profile, [chunk]))
+        if not unmet[evidence[0].passage.chunk.chunk_id] or all(unmet.values()):
+            return evidence
+        return [e for e in evidence if not unmet[e.passage.chunk.chunk_id]] + [
+            e for e in evidence if unmet[e.passage.chunk.chunk_id]
+        ]
+
     def _check_constraints(self, profile: QuestionProfile, draft: AnswerDraft) -> AnswerDraft:
         """An answer whose cited passages miss a year, number or name the question asks about is no
         answer; nor one to a negated question from a sentence that negates nothing, unless its
@@ -201,8 +225,7 @@ class QABot:
         if draft.abstained:
             return draft
         tuning = self.settings.tuning
-        checked = tuning.constraint_abstention and len(profile.lemmas) <= tuning.constraint_max_terms
-        missing = unmet_constraints(profile, draft.citations) if checked else []
+        missing = unmet_constraints(profile, draft.citations) if self._checks_constraints(profile) else []
         untyped = (
             draft.evidence_score < tuning.type_abstention_below and is_typed(profile.answer_type) and draft.citations
             and not holds_type(profile, draft.citations[0].sentence)

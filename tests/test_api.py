@@ -42,6 +42,16 @@ def test_why_question_prefers_the_sentence_giving_a_cause(seed_bot):
     assert "attributed the disruptions" in answer.citations[0].sentence
 
 
+def test_a_name_the_question_asks_about_chooses_the_evidence(seed_bot):
+    # the sentence on Belgorod (-16°C) reads closer; the question names the Urals, which only the
+    # sentence on Perm carries: that is the answer, not a refusal for the closer sentence's miss
+    answer = seed_bot.ask("How low did temperatures fall in the Urals city that lost power?", asked_on=SEED_ASKED_ON)
+    assert not answer.abstained
+    assert "Urals" in answer.citations[0].sentence and "-21°C" in answer.citations[0].sentence
+    assert answer.short_answer is not None and answer.short_answer.text == "-21°C"
+    assert answer.passages[0].chunk.chunk_id == answer.citations[0].chunk_id  # its passage shown first
+
+
 @pytest.mark.parametrize("question", ["What is the population of Abu Dhabi?", "Who won the 2022 football World Cup?"])
 def test_unanswerable_questions_abstain(seed_bot, question):
     answer = seed_bot.ask(question, asked_on=SEED_ASKED_ON)

@@ -213,11 +213,14 @@ def _sentences(passages: Sequence[ScoredChunk]) -> list[_Sentence]:
 
 
 def rerank_by_evidence(passages: Sequence[ScoredChunk], evidence: Sequence[Evidence]) -> list[ScoredChunk]:
-    """Passages ordered by their best sentence: the passage holding the answer comes first."""
+    """Passages ordered by their best sentence, the passage of the first evidence (the answer's:
+    it may come first for carrying what the question names, not for its score) ahead of all."""
     best: dict[str, float] = {}
     for item in evidence:
         cid = item.passage.chunk.chunk_id
         best[cid] = max(best.get(cid, float("-inf")), item.score)
+    if evidence:
+        best[evidence[0].passage.chunk.chunk_id] = float("inf")
     order = sorted(range(len(passages)), key=lambda i: (-best.get(passages[i].chunk.chunk_id, float("-inf")), i))
     return [passages[i] for i in order]
 

@@ -13,15 +13,16 @@ from collections.abc import Sequence
 
 from qa_bot.language.pipeline import parse
 from qa_bot.language.profile import QuestionProfile
-from qa_bot.types import Citation
+from qa_bot.types import Chunk, Citation
 
 NAME_STEM = 5  # "Ukrain-e/-ian", "Russi-a/-an": a name's forms share their first letters
 _POSSESSIVE = re.compile(r"['’]s$")
 _WORD = re.compile(r"[\w’'.-]+")
 
 
-def unmet_constraints(profile: QuestionProfile, citations: Sequence[Citation]) -> list[str]:
-    """The question's constraints that none of the cited passages carries, in the question's order."""
+def unmet_constraints(profile: QuestionProfile, citations: Sequence[Citation | Chunk]) -> list[str]:
+    """The question's constraints that none of the cited passages (or candidate passages) carries,
+    in the question's order."""
     if not citations:
         return []
     texts = [f"{c.title}\n{c.source}\n{c.text}" for c in citations]

@@ -100,8 +100,14 @@ def halves(results) -> dict:
     return {h: summarize([r.score for r in results if half(r.gold.id) == h]) for h in ("tune", "check")}
 
 
+def system_label(answerer: str) -> str:
+    """The extractive answerer is qa-bot's default row; another answerer's rows are named after it."""
+    return "qa-bot" if answerer == "extractive" else f"qa-bot {answerer}"
+
+
 def run_set(
-    name: str, work: Path, limit: int | None, baseline: bool, progress: bool, prefix: bool = False, split: str = "all"
+    name: str, work: Path, limit: int | None, baseline: bool, progress: bool, prefix: bool = False, split: str = "all",
+    answerer: str = "extractive",
 ) -> dict:
     corpus, questions = corpus_of(name), EVAL / name / "questions.jsonl"
     entry = {"set": name, "limit": limit, "split": split, "when": datetime.now(timezone.utc).isoformat(timespec="minutes"), "commit": STARTED_AT}
@@ -115,13 +121,17 @@ def run_set(
         entry["corpus_prefix"] = [used, total]
         index = work / f"index-{name}-prefix-{used}-{chunking}"
     t = time.perf_counter()
-    run = evaluate(corpus, questions, index_dir=index, limit=limit, progress=progress, split=split)
-    write_outputs(run, work / "reports" / name / "qa-bot")
-    entry["qa-bot"] = {"metrics": run.metrics, "meta": run.meta, "seconds": round(time.perf_counter() - t, 1)}
+    run = evaluate(corpus, questions, index_dir=index, answerer=answerer, limit=limit, progress=progress, split=split)
+    label = system_label(answerer)
+    write_outputs(run, work / "reports" / name / label.replace(" ", "-"))
+    entry[label] = {
+        "metrics": run.metrics, "meta": run.meta, "seconds": round(time.perf_counter() - t, 1),
+        "limit": limit, "commit": STARTED_AT,
+    }
     if split == "all":
         for h, metrics in halves(run.results).items():
-            entry[f"qa-bot {h}"] = {"metrics": metrics}
-    print(f"[{name}] qa-bot done in {entry['qa-bot']['seconds']} s", file=sys.stderr, flush=True)
+            entry[f"{label} {h}"] = {"metrics": metrics}
+    print(f"[{name}] {label} done in {entry[label]['seconds']} s", file=sys.stderr, flush=True)
     if baseline:
         t = time.perf_counter()
         base = evaluate_baseline(corpus, questions, limit, progress=progress)
@@ -139,13 +149,19 @@ def _cell(value, key: str) -> str:
     return f"{value:,.0f}" if key.startswith("latency") else f"{value:.3f}"
 
 
+SYSTEMS = (
+    "qa-bot", "qa-bot tune", "qa-bot check", "qa-bot llm", "qa-bot llm tune", "qa-bot llm check",
+    "llama-index", "llama-index tune", "llama-index check",
+)
+
+
 def table(results: dict) -> str:
     head = "| set | system | n (answerable) | " + " | ".join(title for _, title in COLUMNS) + " |"
     rule = "|" + "---|" * (3 + len(COLUMNS))
     lines = [head, rule]
     for name in [s for s in SETS if s in results] + [s for s in results if s not in SETS]:
         entry = results[name]
-        for system in ("qa-bot", "qa-bot tune", "qa-bot check", "llama-index", "llama-index tune", "llama-index check"):
+        for system in SYSTEMS:
             if system not in entry:
                 continue
             m = entry[system]["metrics"]
@@ -158,15 +174,22 @@ def runs_note(results: dict) -> str:
     notes = []
     for name in [s for s in SETS if s in results]:
         entry = results[name]
+        for label in [k for k in entry if k.startswith("qa-bot ") and k in SYSTEMS and k.split()[-1] not in ("tune", "check")]:
+            other = entry[label]
+            limit = f"first {other['limit']} questions" if other.get("limit") else "all questions"
+            notes.append(f"- **{name}**, `{label}` ({limit}; commit `{other.get('commit', '')}`): answerer {other['meta'].get('answerer')}.")
+        if "qa-bot" not in entry:
+            continue
         q = entry["qa-bot"]["meta"]
-        limit = f"first {entry['limit']} questions" if entry.get("limit") else "all questions"
+        own_limit = entry["qa-bot"].get("limit", entry.get("limit"))  # an llm run may have set the entry's
+        limit = f"first {own_limit} questions" if own_limit else "all questions"
         if entry.get("corpus_prefix"):
             used, total = entry["corpus_prefix"]
             limit += (f", indexed over the first {used:,} of the {total:,} corpus articles (the shortest leading "
                       f"part holding all their evidence; the full corpus could not be embedded in the time available)")
         base = entry.get("llama-index", {}).get("meta", {})
         notes.append(
-            f"- **{name}** ({limit}; commit `{entry.get('commit', '')}`, {entry['when']}): qa-bot index "
+            f"- **{name}** ({limit}; commit `{entry['qa-bot'].get('commit', entry.get('commit', ''))}`, {entry['when']}): qa-bot index "
             f"{q.get('ingest', '')}; answerer {q.get('answerer')}, precision {q.get('settings', {}).get('precision')}, "
             f"chunk_words {q.get('settings', {}).get('chunk_words')}, top_k {q.get('settings', {}).get('top_k')}. llama-index: {base.get('ingest', 'not run')}."
         )
@@ -235,6 +258,8 @@ def main() -> int:
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--split", choices=("tune", "check", "all"), default="all",
                         help="ask only one half (stable hash of the question id); 'all' also reports both halves")
+    parser.add_argument("--answerer", choices=("extractive", "llm"), default="extractive",
+                        help="qa-bot's answerer; llm rows are added beside the extractive ones (use --limit: ~8 s a question)")
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite docs/BENCHMARKS.md")
     parser.add_argument("--doc-only", action="store_true", help="only rewrite docs/BENCHMARKS.md from <work>/quality.json")
     args = parser.parse_args()
@@ -250,17 +275,22 @@ def main() -> int:
         return 0
     progress = sys.stderr.isatty()
     for name in args.sets:
-        entry = run_set(name, args.work, args.limit, not args.no_baseline, progress, args.prefix_corpus, args.split)
+        entry = run_set(name, args.work, args.limit, not args.no_baseline, progress, args.prefix_corpus, args.split, args.answerer)
         results = load()
-        if args.no_baseline and "llama-index" in results.get(name, {}) and results[name].get("limit") == args.limit:
-            entry["llama-index"] = results[name]["llama-index"]
+        old = results.get(name, {})
+        if args.no_baseline and "llama-index" in old and old.get("limit") == args.limit:
+            entry.update({k: v for k, v in old.items() if k.startswith("llama-index")})
+        # the other answerer's rows stay: each system's row says its own question count and commit
+        label = system_label(args.answerer)
+        ours = {label, f"{label} tune", f"{label} check"}
+        entry.update({k: v for k, v in old.items() if k.startswith("qa-bot") and k not in ours})
         results[name] = entry
         store.write_text(json.dumps(results, indent=1))
         if not args.no_doc:
             write_doc(results)
     results = load()
     summary = {
-        name: {sys_: {k: results[name][sys_]["metrics"].get(k) for k, _ in COLUMNS} for sys_ in ("qa-bot", "llama-index") if sys_ in results[name]}
+        name: {sys_: {k: results[name][sys_]["metrics"].get(k) for k, _ in COLUMNS} for sys_ in ("qa-bot", "qa-bot llm", "llama-index") if sys_ in results[name]}
         for name in args.sets
     }
     print(json.dumps({"benchmark": "quality", "work": str(args.work), "results": summary}))

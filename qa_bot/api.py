@@ -178,7 +178,7 @@ class QABot:
         draft = self._answerer(answerer_kind, progress).answer(standalone, passages, evidence, when, profile)
         draft = self._check_constraints(profile, draft)
         short = (
-            short_answer(profile, draft.citations[0].sentence, self._noun_typer.kin)
+            short_answer(profile, draft.citations[0].sentence, self._noun_typer.kin, s.tuning)
             if draft.citations and not draft.abstained else None
         )
         return Answer(
@@ -210,7 +210,7 @@ class QABot:
         for item in evidence:
             chunk = item.passage.chunk
             if chunk.chunk_id not in unmet:
-                unmet[chunk.chunk_id] = bool(unmet_constraints(profile, [chunk]))
+                unmet[chunk.chunk_id] = bool(unmet_constraints(profile, [chunk], self.settings.tuning))
         if not unmet[evidence[0].passage.chunk.chunk_id] or all(unmet.values()):
             return evidence
         return [e for e in evidence if not unmet[e.passage.chunk.chunk_id]] + [
@@ -225,7 +225,7 @@ class QABot:
         if draft.abstained:
             return draft
         tuning = self.settings.tuning
-        missing = unmet_constraints(profile, draft.citations) if self._checks_constraints(profile) else []
+        missing = unmet_constraints(profile, draft.citations, tuning) if self._checks_constraints(profile) else []
         untyped = (
             draft.evidence_score < tuning.type_abstention_below and is_typed(profile.answer_type) and draft.citations
             and not holds_type(profile, draft.citations[0].sentence)

@@ -62,6 +62,12 @@ class Tuning(BaseModel):
     # the first one's by `kin_margin` answers instead ("cicadas" for "what type of insect"); 1.0: never
     kin_margin: float = 0.2
     kin_candidates: int = 5
+    # tree steps a short-answer candidate is put further for an entity of a second-choice label (the
+    # small model's labels are noisy), and for a subject where the question asks an object
+    label_mismatch_steps: int = 1
+    role_mismatch_steps: int = 1
+    # a name counts as carried by a passage word sharing its first letters ("Ukrain-e/-ian", "Russi-a/-an")
+    name_stem_letters: int = 5
     # a negated question ("what is *not* …") whose cited sentence negates nothing is refused when its
     # evidence score is under this (0: never; 0.4-1.0 tried on tune, docs/BENCHMARKS.md)
     polarity_min_support: float = 0.7

@@ -13,14 +13,16 @@ from collections.abc import Sequence
 
 from qa_bot.language.pipeline import parse
 from qa_bot.language.profile import QuestionProfile
+from qa_bot.settings import Tuning
 from qa_bot.types import Chunk, Citation
 
-NAME_STEM = 5  # "Ukrain-e/-ian", "Russi-a/-an": a name's forms share their first letters
 _POSSESSIVE = re.compile(r"['’]s$")
 _WORD = re.compile(r"[\w’'.-]+")
 
 
-def unmet_constraints(profile: QuestionProfile, citations: Sequence[Citation | Chunk]) -> list[str]:
+def unmet_constraints(
+    profile: QuestionProfile, citations: Sequence[Citation | Chunk], tuning: Tuning | None = None
+) -> list[str]:
     """The question's constraints that none of the cited passages (or candidate passages) carries,
     in the question's order."""
     if not citations:
@@ -37,9 +39,10 @@ def unmet_constraints(profile: QuestionProfile, citations: Sequence[Citation | C
             missing.append(number)
     # names are looser: a passage may say "the Kremlin" for Putin, "Ukrainian" for Ukraine. The
     # question is off the passages only when none of its names is carried, by a word's first letters
-    stems = {w[:NAME_STEM] for w in words}
+    letters = (tuning or Tuning()).name_stem_letters
+    stems = {w[:letters] for w in words}
     names = [e for e in profile.entities if _name_words(e)]
-    if names and not any(any(w[:NAME_STEM] in stems for w in _name_words(e)) for e in names):
+    if names and not any(any(w[:letters] in stems for w in _name_words(e)) for e in names):
         missing.extend(names)
     return missing
 

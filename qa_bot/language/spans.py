@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 from qa_bot.language.pipeline import parse
 from qa_bot.language.profile import AnswerType, QuestionProfile, role_of
+from qa_bot.settings import Tuning
 from qa_bot.types import ShortAnswer
 
 NUMBER_LABELS = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
@@ -32,8 +33,6 @@ _LABELS: dict[AnswerType, frozenset[str]] = {
     AnswerType.QUANTITY: NUMBER_LABELS,
 }
 _NAMED = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"})
-LABEL_MISMATCH = 1  # tree steps, likewise, for an entity of a second-choice label
-ROLE_MISMATCH = 1  # tree steps: a subject where the question asks an object is one step further
 _SIGNS = frozenset("-−–+$£€¥~")
 
 
@@ -48,12 +47,15 @@ class _Candidate:
     tier: int  # 0: of the asked type; 1: a second choice
 
 
-def short_answer(profile: QuestionProfile, sentence: str, kin: Kin | None = None) -> ShortAnswer | None:
+def short_answer(
+    profile: QuestionProfile, sentence: str, kin: Kin | None = None, tuning: Tuning | None = None
+) -> ShortAnswer | None:
     """The span of `sentence` that answers `profile`'s question, or None when none fits. `kin`
     (`NounTyper.kin` in the pipeline) may prefer, for a "which/what X" question, a phrase that the
     embedding model puts much nearer X than the parse's first choice."""
     if profile.answer_type is AnswerType.YES_NO or not sentence.strip():
         return None
+    t = tuning or Tuning()
     doc = parse(sentence)
     asked = _asked_words(profile)
     heads = [t for t in doc if t.lemma_.lower() in profile.heads]
@@ -69,11 +71,11 @@ def short_answer(profile: QuestionProfile, sentence: str, kin: Kin | None = None
 
     def rank(c: _Candidate) -> tuple:
         role = role_of(doc[c.start : c.end].root)
-        mismatch = ROLE_MISMATCH if profile.role and role != profile.role else 0
+        mismatch = t.role_mismatch_steps if profile.role and role != profile.role else 0
         # "which port …": the port's name hangs off "port" ("the port of Taganrog"); then the verb
         # the small model's entity labels are noisy ("Kharkiv" a person), so a second-choice label
         # costs one tree step, not the candidate
-        near = _distance(doc, c, verbs) + mismatch + c.tier * LABEL_MISMATCH
+        near = _distance(doc, c, verbs) + mismatch + c.tier * t.label_mismatch_steps
         # a phrase headed by the asked noun and saying more ("deep religious *convictions*" for "what
         # conviction") is the answer's own form: no step from it
         inside = any(c.start <= h.i < c.end for h in heads)

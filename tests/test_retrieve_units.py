@@ -93,7 +93,15 @@ HISTORY_SCENE = [
 @pytest.mark.parametrize(
     "question, history, expected",
     [
-        ("What agency does he head?", HISTORY_PERSON, "What agency does Admiral Igor Kostyukov head?"),
+        ("What agency does he head?", HISTORY_PERSON, "What agency does Igor Kostyukov head?"),
+        ("What did his team say?", HISTORY_PERSON, "What did Igor Kostyukov's team say?"),
+        # the person is the one the parser names, not the first capitalised word
+        ("Where was he trained?", [
+            {"role": "user", "content": "Who heads the GRU?"},
+            {"role": "assistant", "content": "Moscow appointed Igor Kostyukov to head the GRU [1]."},
+        ], "Where was Igor Kostyukov trained?"),
+        ("OK, and how many homes?", [{"role": "user", "content": "When did the power grid fail in Perm?"}],
+         "How many homes in Perm?"),
         ("And how many were injured?", HISTORY_SCENE, "How many were injured in the overnight strikes on Kyiv and Kharkiv?"),
         ("And where?", [{"role": "user", "content": "When are the next talks?"}], "Where are the next talks?"),
         ("Why?", [{"role": "user", "content": "When did the power grid fail in Perm?"}], "Why did the power grid fail in Perm?"),

@@ -2,72 +2,50 @@
 
 Without a model this is done with the two things a follow-up leans on: a pronoun that points at
 someone named in the last turn, and a scene ("in the overnight strikes on Kyiv") that the last
-question set and the follow-up leaves out.
+question set and the follow-up leaves out. Both are read by the language layer
+(`language/discourse.py`, on spaCy's parse); this module only puts the question together.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-_LEADING_LINK = re.compile(r"^\s*(?:and|but|so|also|then|ok(?:ay)?|what about|how about)\b[\s,]*", re.I)
-_PERSON_PRONOUN = re.compile(r"\b(he|she|him|her|his|hers)\b", re.I)
-_THING_PRONOUN = re.compile(r"\b(it|its|they|them|their|there|that|this|those|these)\b", re.I)
-_NAME = re.compile(r"\b(?:[A-Z][a-z]+\.?\s+)*[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+|\b[A-Z][a-z]{2,}\b")
-_SCENE = re.compile(r"\b(?:in|on|at|during|after|before|from|for|about|over|against|with)\b\s+(?:the\s+)?[^?]*", re.I)
-_WH_WORD = re.compile(r"(?:who(?:m|se)?|what|when|where|which|why|how(?: many| much| long| old| far)?)\b", re.I)
-_COMMON_CAPITALISED = frozenset(
-    "The A An And But Who What When Where Which Why How Is Are Was Were Did Does Do In On At It He She They".split()
-)
+from qa_bot.language.discourse import follow_up_cues, named_person, scene, wh_phrase
 
 
 def is_follow_up(question: str, history: Sequence[dict]) -> bool:
     if not any(turn.get("role") == "user" for turn in history):
         return False
-    return bool(
-        _LEADING_LINK.match(question)
-        or _PERSON_PRONOUN.search(question)
-        or _THING_PRONOUN.search(question)
-        or len(question.split()) <= 4
-    )
+    return follow_up_cues(question).is_follow_up
 
 
 def condense(question: str, history: Sequence[dict] | None) -> str:
     """The standalone form of `question`; unchanged when it is not a follow-up."""
     history = list(history or [])
     question = question.strip()
-    if not is_follow_up(question, history):
+    cues = follow_up_cues(question)  # the parse is cached: is_follow_up reads the same one
+    if not is_follow_up(question, history) or not cues.body:
         return question
-    last_user = next(t["content"] for t in reversed(history) if t.get("role") == "user")
+    last_user = next(t["content"] for t in reversed(history) if t.get("role") == "user").strip()
     last_reply = next((t["content"] for t in reversed(history) if t.get("role") == "assistant"), "")
-    body = _LEADING_LINK.sub("", question).strip()
-    body = body[:1].upper() + body[1:]
+    body = cues.body[:1].upper() + cues.body[1:]
 
-    person = _person(last_reply) or _person(last_user)
-    if person and _PERSON_PRONOUN.search(body):
-        body = _PERSON_PRONOUN.sub(lambda m: _possessive(person) if m.group(1).lower() in {"his", "hers"} else person, body, count=1)
-        return body
+    person = named_person(last_reply) or named_person(last_user)
+    if person and cues.person_pronoun:
+        start, end = cues.person_pronoun
+        name = _possessive(person) if cues.possessive else person
+        return body[:start] + (name if start else name[:1].upper() + name[1:]) + body[end:]
 
     # "And where?" after "When are the next talks?" asks the same of the same thing
-    asked = _WH_WORD.fullmatch(body.rstrip("?. "))
-    earlier = _WH_WORD.match(last_user.strip())
-    if asked and earlier:
-        return f"{asked.group(0).capitalize()}{last_user.strip()[earlier.end():].rstrip('?. ')}?"
+    earlier = wh_phrase(last_user)
+    if cues.wh_only and earlier:
+        asked = body.rstrip("?. ")
+        return f"{asked[:1].upper()}{asked[1:]}{last_user[earlier[1]:].rstrip('?. ')}?"
 
-    scene = _SCENE.search(last_user)
-    tail = scene.group(0).strip().rstrip("?. ") if scene else ""
+    tail = scene(last_user).rstrip("?. ")
     if tail and tail.lower() not in body.lower():
         return f"{body.rstrip('?. ')} {tail}?"
-    return f"{body.rstrip('?. ')} ({last_user.strip().rstrip('?')})?"
-
-
-def _person(text: str) -> str | None:
-    for match in _NAME.finditer(re.sub(r"\[\d+\]", "", text)):
-        name = match.group(0).strip()
-        words = [w for w in name.split() if w not in _COMMON_CAPITALISED]
-        if words:
-            return " ".join(words)
-    return None
+    return f"{body.rstrip('?. ')} ({last_user.rstrip('?')})?"
 
 
 def _possessive(name: str) -> str:

@@ -23,7 +23,6 @@ from qa_bot.ingest.web import WebSources
 from qa_bot.language import NounTyper, QuestionProfile, analyse, holds_type, is_typed, short_answer
 from qa_bot.language.constraints import polarity_differs, unmet_constraints
 from qa_bot.retrieve import HybridRetriever
-from qa_bot.retrieve.question import kind_of
 from qa_bot.settings import AnswererKind, Settings
 from qa_bot.store import ArticleRecord, ChromaStore, Filters
 from qa_bot.types import Answer, IngestReport, plural
@@ -71,7 +70,8 @@ class QABot:
         }
         tuning = s.tuning
         self._noun_typer = NounTyper(
-            self.embedder.encode, tuning.type_min_cosine, tuning.type_min_margin, tuning.kin_margin, tuning.kin_candidates
+            self.embedder.encode, tuning.type_min_cosine, tuning.type_min_margin, tuning.kin_margin, tuning.kin_candidates,
+            tuning.cause_min_cosine,
         )
         self._lock = threading.Lock()
         self._llm_lock = threading.RLock()  # builds the LLM and its answerer once, on first use
@@ -153,18 +153,17 @@ class QABot:
             standalone = standalone[: s.max_question_chars].rsplit(" ", 1)[0]
         question_vector = self.embedder.encode([standalone])[0]
         profile = analyse(standalone, self._noun_typer)  # the one reading of the question, for every step
-        kind = kind_of(profile.answer_type.value) if s.tuning.profile_typing else None
         pool = self.retriever.retrieve(
             standalone,
             top_k=max(top_k, s.tuning.evidence_pool),
             filters=filters,
             query_vector=question_vector,
             asked_on=when,
-            kind=kind,
+            profile=profile,
         )
         progress(f"Reading {plural(len(pool), 'passage')}…")
         lexical = self.retriever.lexical.current()
-        evidence = select_evidence(standalone, question_vector, pool, self.embedder, lexical.idf, when, kind, s.tuning)
+        evidence = select_evidence(profile, question_vector, pool, self.embedder, lexical.idf, when, s.tuning)
         passages = rerank_by_evidence(pool, evidence)[:top_k]
         if answerer_kind is AnswererKind.LLM:
             progress("Writing the answer with the language model, then checking its citations…")
@@ -188,6 +187,7 @@ class QABot:
             evidence_score=draft.evidence_score,
             short_answer=short,
             answer_type=profile.answer_type.value,
+            direction=profile.direction,
         )
 
     def _check_constraints(self, profile: QuestionProfile, draft: AnswerDraft) -> AnswerDraft:

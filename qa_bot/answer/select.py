@@ -80,7 +80,7 @@ class EvidenceQuery:
             off_topic=any(idf(t) >= unseen for t in required),
             unseen_idf=unseen,
             numbers=frozenset(t for t in content if any(ch.isdigit() for ch in t)),
-            negated=bool(_NEGATION.search(profile.text)),
+            negated=profile.negated,
         )
 
     def coverage(self, words: set[str], idf: Callable[[str], float]) -> float:

@@ -145,6 +145,8 @@ def _kind_words(doc: Doc, wh_token: Token | None, head: Token | None) -> str:
     words = doc[wh_token.i + 1 : head.i + 1]
     if any(t.pos_ not in _IN_NOUN_PHRASE for t in words):  # "what is the major *tributary*": a clause between
         return ""
+    if head.dep_ in ("nsubj", "nsubjpass") and head.head.pos_ == "VERB" and head.head.i == head.i + 1:
+        return ""  # "what *researcher* showed …": the subject of what is said, which the evidence names
     return " ".join(t.text for t in words if t.pos_ in ("NOUN", "ADJ"))
 
 

@@ -74,6 +74,17 @@ def test_the_words_naming_the_asked_kind_are_welcome_not_required():
     query = EvidenceQuery.of(analyse("Which news outlet did the story appear in?"), lambda term: 1.0)
     assert set(terms("news outlet")) == query.optional
     assert set(terms("story appear")) == query.required
+    # the subject of what is said is who the evidence names: required
+    query = EvidenceQuery.of(analyse("What researcher showed that air is needed for combustion?"), lambda term: 1.0)
+    assert not query.optional and set(terms("researcher")) <= query.required
+
+
+def test_a_negated_question_is_read_off_the_parse():
+    from qa_bot.answer.select import EvidenceQuery
+
+    assert EvidenceQuery.of(analyse("Which treaty did Hungary not sign?"), lambda term: 1.0).negated
+    assert EvidenceQuery.of(analyse("Which treaty didn't Hungary sign?"), lambda term: 1.0).negated
+    assert not EvidenceQuery.of(analyse("Which treaty did Hungary sign?"), lambda term: 1.0).negated
 
 
 def test_boosts_take_their_weights_from_the_tuning():

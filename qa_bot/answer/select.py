@@ -140,7 +140,7 @@ def select_evidence(
         if anchor:
             score += t.w_temporal * _temporal_fit(sentence_dates, anchor)
         if upcoming and not sentence_dates:
-            score *= t.type_mismatch  # "where are the *next* talks?": the evidence dates the event
+            score *= t.undated_mismatch  # "where are the *next* talks?": the evidence dates the event
         if query.numbers - words - c.previous:
             score *= t.number_mismatch
         if query.negated and not _NEGATION.search(c.text):

@@ -12,8 +12,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from qa_bot.answer import ExtractiveAnswerer, rerank_by_evidence, select_evidence
-from qa_bot.answer.select import Evidence
 from qa_bot.answer.base import ABSTAIN_TEXT, AnswerDraft, Answerer
+from qa_bot.answer.select import constraints_first
 from qa_bot.chat import condense
 from qa_bot.chat.history import bounded_history
 from qa_bot.embed import Embedder
@@ -24,7 +24,6 @@ from qa_bot.ingest.web import WebSources
 from qa_bot.language import NounTyper, QuestionProfile, analyse, holds_type, is_typed, short_answer
 from qa_bot.language.constraints import polarity_differs, unmet_constraints
 from qa_bot.retrieve import HybridRetriever
-from qa_bot.retrieve.question import kind_of
 from qa_bot.settings import AnswererKind, Settings
 from qa_bot.store import ArticleRecord, ChromaStore, Filters
 from qa_bot.types import Answer, IngestReport, plural
@@ -72,7 +71,8 @@ class QABot:
         }
         tuning = s.tuning
         self._noun_typer = NounTyper(
-            self.embedder.encode, tuning.type_min_cosine, tuning.type_min_margin, tuning.kin_margin, tuning.kin_candidates
+            self.embedder.encode, tuning.type_min_cosine, tuning.type_min_margin, tuning.kin_margin, tuning.kin_candidates,
+            tuning.cause_min_cosine,
         )
         self._lock = threading.Lock()
         self._llm_lock = threading.RLock()  # builds the LLM and its answerer once, on first use
@@ -156,20 +156,20 @@ class QABot:
         lexical_hits = self.retriever.search_lexical(standalone, pool_size, filters)  # meanwhile:
         question_vector = self.embedder.encode([standalone])[0]
         profile = analyse(standalone, self._noun_typer)  # the one reading of the question, for every step
-        kind = kind_of(profile.answer_type.value) if s.tuning.profile_typing else None
         pool = self.retriever.retrieve(
             standalone,
             top_k=pool_size,
             filters=filters,
             query_vector=question_vector,
             asked_on=when,
-            kind=kind,
+            profile=profile,
             lexical=lexical_hits,
         )
         progress(f"Reading {plural(len(pool), 'passage')}…")
         lexical = self.retriever.lexical.current()
-        evidence = select_evidence(standalone, question_vector, pool, self.embedder, lexical.idf, when, kind, s.tuning)
-        evidence = self._constraints_first(profile, evidence)
+        evidence = select_evidence(profile, question_vector, pool, self.embedder, lexical.idf, when, s.tuning)
+        if self._checks_constraints(profile):
+            evidence = constraints_first(profile, evidence, s.tuning)
         passages = rerank_by_evidence(pool, evidence)[:top_k]
         if answerer_kind is AnswererKind.LLM:
             progress("Writing the answer with the language model, then checking its citations…")
@@ -193,29 +193,12 @@ class QABot:
             evidence_score=draft.evidence_score,
             short_answer=short,
             answer_type=profile.answer_type.value,
+            direction=profile.direction,
         )
 
     def _checks_constraints(self, profile: QuestionProfile) -> bool:
         tuning = self.settings.tuning
         return tuning.constraint_abstention and len(profile.lemmas) <= tuning.constraint_max_terms
-
-    def _constraints_first(self, profile: QuestionProfile, evidence: list[Evidence]) -> list[Evidence]:
-        """A year, number or name the question asks about is a hard condition, so the evidence
-        whose passage carries them comes first: "the Urals city that lost power" is answered from
-        the sentence on Perm, in the Urals, not refused because a sentence on Belgorod read closer.
-        When no passage carries them the order stays, and the check after answering refuses."""
-        if not evidence or not self._checks_constraints(profile) or not profile.constraints:
-            return evidence
-        unmet: dict[str, bool] = {}
-        for item in evidence:
-            chunk = item.passage.chunk
-            if chunk.chunk_id not in unmet:
-                unmet[chunk.chunk_id] = bool(unmet_constraints(profile, [chunk], self.settings.tuning))
-        if not unmet[evidence[0].passage.chunk.chunk_id] or all(unmet.values()):
-            return evidence
-        return [e for e in evidence if not unmet[e.passage.chunk.chunk_id]] + [
-            e for e in evidence if unmet[e.passage.chunk.chunk_id]
-        ]
 
     def _check_constraints(self, profile: QuestionProfile, draft: AnswerDraft) -> AnswerDraft:
         """An answer whose cited passages miss a year, number or name the question asks about is no

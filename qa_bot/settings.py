@@ -50,6 +50,9 @@ class Tuning(BaseModel):
     # a "which X" noun is typed when its cosine to a type's prototype reaches this, ahead of the next by the margin
     type_min_cosine: float = 0.40
     type_min_margin: float = 0.05
+    # "what caused …", "what did they blame … on": the verb the wh-word is the subject of (or the
+    # object of its stranded preposition) asks a cause when its cosine to "a cause"/"the reason" reaches this
+    cause_min_cosine: float = 0.5
     # abstain when the question names a year, number or name that no cited passage, title or date carries
     constraint_abstention: bool = True
     # ... for questions of at most this many content words: a long, many-part question ("which company,
@@ -71,9 +74,6 @@ class Tuning(BaseModel):
     # a negated question ("what is *not* …") whose cited sentence negates nothing is refused when its
     # evidence score is under this (0: never; 0.4-1.0 tried on tune, docs/BENCHMARKS.md)
     polarity_min_support: float = 0.7
-    # evidence and boosts type the question from its profile (spaCy + embedding model) instead of the
-    # regexes of retrieve/question.py; off: it lost squad2 hit@1 on both halves (docs/BENCHMARKS.md)
-    profile_typing: bool = False
 
     # retrieval boosts (retrieve/boosts.py): relative bonus for a passage holding the kind of thing
     # asked for, and for an article published the day of the question, halving every half-life
@@ -94,8 +94,12 @@ class Tuning(BaseModel):
     off_topic: float = 0.8  # factor when a key question word occurs nowhere in the index
     # factors for what rarely answers: "when" without a date, "how many" without a number, "why"
     # without a cause; a numeral of the question missing; a negated question, a sentence negating
-    # nothing (on squad2 dev the last two flagged 30 unanswerable questions for 4 answerable ones)
-    type_mismatch: float = 0.6
+    # nothing (on squad2 dev the last two flagged 30 unanswerable questions for 4 answerable ones).
+    # type_mismatch was 0.6 for the regex typer; with the profile's types 0.7 (0.5-0.8 tried on tune)
+    type_mismatch: float = 0.7
+    # ... and for a sentence naming no date when a "next"/"latest" question points at a dated event
+    # ("where are the *next* talks?"); the 0.6 both had before the profile typed
+    undated_mismatch: float = 0.6
     number_mismatch: float = 0.5
     negation_mismatch: float = 0.75
     # sentences read on their own per question (~4 ms each; 8 gained multihop hit@1 0.009)

@@ -109,6 +109,7 @@ class Answer:
     evidence_score: float = 0.0
     short_answer: ShortAnswer | None = None  # inside the first citation's sentence; None: the sentence stands alone
     answer_type: str = ""  # what the question asked for ("date", "person", "quantity", …)
+    direction: int = 0  # +1: the question looks ahead of the day asked ("next talks"), -1 back
 
     def to_dict(self) -> dict:
         return {

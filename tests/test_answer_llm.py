@@ -56,11 +56,13 @@ def test_follow_up_rewrite_must_keep_its_words_and_resolve_something():
 
 def test_evidence_passages_are_numbered_best_first(seed_bot):
     from qa_bot.answer import select_evidence
+    from qa_bot.language import analyse
 
     question = "What organization does Igor Kostyukov head?"
     vector = seed_bot.embedder.encode([question])[0]
-    pool = seed_bot.retriever.retrieve(question, top_k=12, query_vector=vector)
-    evidence = select_evidence(question, vector, pool, seed_bot.embedder, seed_bot.retriever.lexical.current().idf)
+    profile = analyse(question)
+    pool = seed_bot.retriever.retrieve(question, top_k=12, query_vector=vector, profile=profile)
+    evidence = select_evidence(profile, vector, pool, seed_bot.embedder, seed_bot.retriever.lexical.current().idf)
     shown = number_passages(evidence, 0.35, yes_no=True)
     assert [p.n for p in shown] == list(range(1, len(shown) + 1))
     assert "GRU" in shown[0].body

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from qa_bot.language import AnswerType, NounTyper, analyse, nlp, short_answer
+from qa_bot.language.kinds import holds_kind
 from qa_bot.language.constraints import polarity_differs, unmet_constraints
 from qa_bot.settings import Tuning
 from qa_bot.types import Citation
@@ -49,7 +50,9 @@ def test_answer_type_from_the_parse(question, kind):
 @pytest.fixture(scope="module")
 def typer(seed_bot):
     tuning = Tuning()
-    return NounTyper(seed_bot.embedder.encode, tuning.type_min_cosine, tuning.type_min_margin)
+    return NounTyper(
+        seed_bot.embedder.encode, tuning.type_min_cosine, tuning.type_min_margin, cause_min_cosine=tuning.cause_min_cosine
+    )
 
 
 @pytest.mark.parametrize(
@@ -59,11 +62,65 @@ def typer(seed_bot):
         ("What agency does Igor Kostyukov head?", AnswerType.ORGANISATION, "agency"),
         ("In which year did the war start?", AnswerType.DATE, "year"),
         ("Which company built the bridge?", AnswerType.ORGANISATION, "company"),
+        ("What year was North America's first printing press started?", AnswerType.DATE, "year"),
+        ("What other film city struggled as Jacksonville grew in popularity?", AnswerType.PLACE, "city"),
     ],
 )
 def test_which_noun_is_typed_by_the_embedding_model(typer, question, kind, head):
     profile = analyse(question, typer)
     assert (profile.answer_type, profile.head) == (kind, head)
+
+
+@pytest.mark.parametrize(
+    "question, cause",
+    [
+        ("What caused the outages in Perm?", True),
+        ("What did Russian officials blame the Arctic blackouts on?", True),
+        # what a cause brought about is not a cause; nor is what was said or used, nor a place
+        ("What did the storm cause?", False),
+        ("What did Zelensky say about the talks?", False),
+        ("What did Putin try to use as a weapon?", False),
+        ("Which Moscow suburb had outages blamed on overloaded transformers?", False),
+    ],
+)
+def test_a_verb_of_causing_asks_a_cause(typer, question, cause):
+    assert (analyse(question, typer).answer_type is AnswerType.CAUSE) is cause
+
+
+@pytest.mark.parametrize(
+    "question, direction",
+    [
+        ("When are the next talks?", 1),
+        ("Where will the upcoming round be held?", 1),
+        ("What was the latest casualty count?", -1),
+        ("When was the most recent blackout?", -1),
+        ("Who led the delegation?", 0),
+        ("Which recent report named him?", 0),
+    ],
+)
+def test_direction_points_ahead_of_or_behind_the_day_asked(question, direction):
+    assert analyse(question).direction == direction
+
+
+@pytest.mark.parametrize(
+    "kind, sentence, expected",
+    [
+        (AnswerType.CAUSE, "Russian officials attributed the disruptions to an unexplained power surge.", True),
+        (AnswerType.CAUSE, "The flights were cancelled because of fog.", True),
+        (AnswerType.CAUSE, "Mysterious blackouts also occurred in the Russian Arctic region of Murmansk.", False),
+        (AnswerType.DATE, "The garrison resisted until February 1082.", True),
+        (AnswerType.DATE, "By the 1970s, the Brotherhood had renounced violence.", True),
+        (AnswerType.DATE, "Its discharge reaches 1,000 m3/s at the border.", False),
+        (AnswerType.QUANTITY, "Several people were injured.", False),
+        (AnswerType.QUANTITY, "23 people were injured.", True),
+        (AnswerType.PLACE, "The port of Taganrog lost power.", True),
+        (AnswerType.PERSON, "the talks were held behind closed doors.", False),
+        (AnswerType.THING, "23 people were injured in Kharkiv on Monday because of the strikes.", False),
+        (AnswerType.YES_NO, "23 people were injured in Kharkiv on Monday because of the strikes.", False),
+    ],
+)
+def test_a_sentence_holds_the_kind_asked_for(kind, sentence, expected):
+    assert holds_kind(kind, sentence) is expected
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ def test_an_announced_event_that_has_passed_is_said_so():
     note = passed_event_note(dated, date(2026, 2, 10))
     assert note and "February 1, 2026" in note and "February 10, 2026" in note and "January 24, 2026" in note
     assert passed_event_note(dated, date(2026, 1, 25)) is None  # still ahead
-    undated = answer(citations=[citation(published=None)], standalone_question="When are the next talks?")
+    undated = answer(citations=[citation(published=None)], standalone_question="When are the next talks?", direction=1)
     assert "February 1, 2026" in passed_event_note(undated, date(2026, 2, 10))
     # an undated article and a question that does not look ahead: a date in it may be a past event
     assert passed_event_note(answer(citations=[citation(published=None)]), date(2026, 2, 10)) is None

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from datetime import date
 
 from qa_bot.ingest.dates import find_dates
-from qa_bot.retrieve.question import temporal_direction
 from qa_bot.store import Filters
 from qa_bot.types import Answer, plural
 
@@ -27,7 +26,7 @@ def passed_event_note(answer: Answer, asked_on: date) -> str | None:
     asks what comes next. The article cannot say how it went."""
     if answer.abstained:
         return None
-    looks_ahead = temporal_direction(answer.standalone_question or answer.question) > 0
+    looks_ahead = answer.direction > 0
     for citation in answer.citations:
         written = citation.published
         if written is None and not looks_ahead:

@@ -19,14 +19,9 @@ from qa_bot.embed import Embedder
 from qa_bot.ingest.chunking import indexed_sentence_spans, indexed_text
 from qa_bot.ingest.dates import find_dates
 from qa_bot.ingest.sentences import sentence_spans
-from qa_bot.retrieve.question import (
-    HOW_QUANTITY,
-    QuestionType,
-    answer_type_words,
-    classify,
-    matches_type,
-    temporal_direction,
-)
+from qa_bot.language.constraints import unmet_constraints
+from qa_bot.language.kinds import NEEDS_MATCH, holds_kind
+from qa_bot.language.profile import AnswerType, QuestionProfile
 from qa_bot.settings import Tuning
 from qa_bot.text import terms
 from qa_bot.types import ScoredChunk
@@ -38,10 +33,7 @@ _QUESTION_FRAME = frozenset(
     + terms("next upcoming last latest recent recently previous current")
 )
 
-_HOW = re.compile(HOW_QUANTITY, re.I)
-
 # the weights and factors of the sentence score are Tuning constants (qa_bot/settings.py)
-_NEEDS_MATCH = frozenset({QuestionType.WHEN, QuestionType.HOW_MANY, QuestionType.WHY})
 _NEGATION = re.compile(r"\b(?:not|never|no|none|without|neither|nor)\b|n't\b", re.I)
 
 
@@ -61,10 +53,10 @@ class Evidence:
 
 @dataclass(frozen=True)
 class EvidenceQuery:
-    """What the sentence scorer needs to know of a question, worked out once (beside the language
-    layer's `QuestionProfile`, which it may take its kind from)."""
+    """What the sentence scorer needs to know of a question, worked out once from its words and its
+    `QuestionProfile` (the kind asked for, "next"/"latest", the words naming the kind)."""
 
-    kind: QuestionType
+    kind: AnswerType
     direction: int
     required: frozenset[str]  # content words evidence should contain
     optional: frozenset[str]  # answer-type words ("which *port*"): welcome, not required
@@ -74,20 +66,22 @@ class EvidenceQuery:
     negated: bool  # "what is *not* prevented…": evidence that does not negate answers another question
 
     @classmethod
-    def of(cls, question: str, idf: Callable[[str], float], kind: QuestionType | None = None) -> "EvidenceQuery":
-        content = {t for t in terms(_HOW.sub(" ", question)) if t not in _QUESTION_FRAME}
-        optional = frozenset(terms(answer_type_words(question))) & content
+    def of(cls, profile: QuestionProfile, idf: Callable[[str], float]) -> "EvidenceQuery":
+        # "how many": words that ask, not what about
+        asking = set(terms(profile.wh))
+        content = {t for t in terms(profile.text) if t not in _QUESTION_FRAME and t not in asking}
+        optional = frozenset(terms(profile.kind_words)) & content
         required = frozenset(content - optional) or frozenset(content)
         unseen = idf("\x00")  # the weight of a word no indexed passage contains
         return cls(
-            kind=classify(question) if kind is None else kind,
-            direction=temporal_direction(question),
+            kind=profile.answer_type,
+            direction=profile.direction,
             required=required,
             optional=optional,
             off_topic=any(idf(t) >= unseen for t in required),
             unseen_idf=unseen,
             numbers=frozenset(t for t in content if any(ch.isdigit() for ch in t)),
-            negated=bool(_NEGATION.search(question)),
+            negated=profile.negated,
         )
 
     def coverage(self, words: set[str], idf: Callable[[str], float]) -> float:
@@ -101,18 +95,17 @@ class EvidenceQuery:
 
 
 def select_evidence(
-    question: str,
+    profile: QuestionProfile,
     question_vector: np.ndarray,
     passages: Sequence[ScoredChunk],
     embedder: Embedder,
     idf: Callable[[str], float],
     asked_on: date | None = None,
-    kind: QuestionType | None = None,
     tuning: Tuning | None = None,
 ) -> list[Evidence]:
-    """Every sentence of every passage, best evidence first; `kind` is the question's, from its profile."""
+    """Every sentence of every passage, best evidence first, for the question `profile` reads."""
     t = tuning or Tuning()
-    profile = EvidenceQuery.of(question, idf, kind)
+    query = EvidenceQuery.of(profile, idf)
     candidates = _sentences(passages)
     if not candidates:
         return []
@@ -126,36 +119,36 @@ def select_evidence(
     top_fused = max(p.score for p in passages) or 1.0
     # "latest" dates a "when"; "next" points at a dated event whatever is asked of it ("where are the
     # next talks?"), but outside "when" questions only when the evidence dates one still ahead
-    temporal = bool(asked_on and (profile.direction > 0 or (profile.direction and profile.kind is QuestionType.WHEN)))
+    temporal = bool(asked_on and (query.direction > 0 or (query.direction and query.kind is AnswerType.DATE)))
     dates = [find_dates(c.text, c.passage.chunk.published or asked_on) if temporal else [] for c in candidates]
-    anchor = _temporal_anchor(profile.direction, [d for ds in dates for d in ds], asked_on)
-    if anchor and asked_on and profile.kind is not QuestionType.WHEN and anchor < asked_on:
+    anchor = _temporal_anchor(query.direction, [d for ds in dates for d in ds], asked_on)
+    if anchor and asked_on and query.kind is not AnswerType.DATE and anchor < asked_on:
         anchor = None
     # then a sentence naming no date is marked down, as "when" and "how many" questions already do
-    upcoming = bool(anchor and profile.kind not in _NEEDS_MATCH)
+    upcoming = bool(anchor and query.kind not in NEEDS_MATCH)
 
     def judge(c: _Sentence, cosine: float, sentence_dates: list[date]) -> Evidence:
         passage = c.passage
         words = c.words
-        own = profile.coverage(words, idf)
-        lexical = (1 - t.context_share) * own + t.context_share * profile.coverage(words | c.previous, idf)
-        typed = profile.kind is not QuestionType.OTHER and matches_type(profile.kind, c.text)
+        own = query.coverage(words, idf)
+        lexical = (1 - t.context_share) * own + t.context_share * query.coverage(words | c.previous, idf)
+        typed = holds_kind(query.kind, c.text)
         score = t.w_dense * cosine + t.w_lexical * lexical + t.w_type * typed
-        if profile.off_topic:
+        if query.off_topic:
             score *= t.off_topic
-        if profile.kind in _NEEDS_MATCH and not typed:
+        if query.kind in NEEDS_MATCH and not typed:
             score *= t.type_mismatch
         if anchor:
             score += t.w_temporal * _temporal_fit(sentence_dates, anchor)
         if upcoming and not sentence_dates:
-            score *= t.type_mismatch  # "where are the *next* talks?": the evidence dates the event
-        if profile.numbers - words - c.previous:
+            score *= t.undated_mismatch  # "where are the *next* talks?": the evidence dates the event
+        if query.numbers - words - c.previous:
             score *= t.number_mismatch
-        if profile.negated and not _NEGATION.search(c.text):
+        if query.negated and not _NEGATION.search(c.text):
             score *= t.negation_mismatch
         # ranking also trusts retrieval; whether to answer at all rests on the evidence itself
         rank_score = score + t.w_retrieval * passage.score / top_fused
-        support = _support(score, float(on_topic[passage.chunk.chunk_id]), len(profile.required), t)
+        support = _support(score, float(on_topic[passage.chunk.chunk_id]), len(query.required), t)
         return Evidence(passage, c.rank, c.start, c.end, c.text, cosine, lexical, typed, rank_score, support)
 
     def order(items: list[int], scored: dict[int, Evidence]) -> list[int]:
@@ -210,6 +203,25 @@ def _sentences(passages: Sequence[ScoredChunk]) -> list[_Sentence]:
             if 0 <= row.start - before.end <= 3:  # adjacent in the article, whatever passage holds it
                 row.previous = before.own
     return rows
+
+
+def constraints_first(profile: QuestionProfile, evidence: list[Evidence], tuning: Tuning | None = None) -> list[Evidence]:
+    """A year, number or name the question asks about is a hard condition, so the evidence whose
+    passage carries them comes first: "the Urals city that lost power" is answered from the sentence
+    on Perm, in the Urals, not refused because a sentence on Belgorod read closer. When no passage
+    carries them the order stays, and the check after answering refuses."""
+    if not evidence or not profile.constraints:
+        return evidence
+    unmet: dict[str, bool] = {}
+    for item in evidence:
+        chunk = item.passage.chunk
+        if chunk.chunk_id not in unmet:
+            unmet[chunk.chunk_id] = bool(unmet_constraints(profile, [chunk], tuning))
+    if not unmet[evidence[0].passage.chunk.chunk_id] or all(unmet.values()):
+        return evidence
+    return [e for e in evidence if not unmet[e.passage.chunk.chunk_id]] + [
+        e for e in evidence if unmet[e.passage.chunk.chunk_id]
+    ]
 
 
 def rerank_by_evidence(passages: Sequence[ScoredChunk], evidence: Sequence[Evidence]) -> list[ScoredChunk]:

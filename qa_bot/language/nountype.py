@@ -21,22 +21,30 @@ PROTOTYPES: dict[AnswerType, tuple[str, str]] = {
     AnswerType.QUANTITY: ("a number", "how much is it"),
 }
 
+# a verb whose subject is the asked thing asks a cause when it lies this near causing ("what *caused*
+# the outages", "what did officials *blame* them on"); not "what *led* to", nor "what did they *say*"
+CAUSING = ("a cause", "the reason")
+
 Encode = Callable[[Sequence[str]], np.ndarray]
 
 
 class NounTyper:
-    """`typer(lemma) -> AnswerType | None`, remembering every noun it has typed."""
+    """`typer(lemma) -> AnswerType | None`, remembering every noun it has typed; `typer.causal(verb)`."""
 
     def __init__(
-        self, encode: Encode, min_cosine: float, min_margin: float, kin_margin: float = 1.0, kin_candidates: int = 0
+        self, encode: Encode, min_cosine: float, min_margin: float, kin_margin: float = 1.0, kin_candidates: int = 0,
+        cause_min_cosine: float = 1.0,
     ):
         self._encode = encode
         self.min_cosine = min_cosine
         self.min_margin = min_margin
         self.kin_margin = kin_margin
         self.kin_candidates = kin_candidates
+        self.cause_min_cosine = cause_min_cosine
         self._prototypes: np.ndarray | None = None
+        self._causing: np.ndarray | None = None
         self._seen: dict[str, AnswerType | None] = {}
+        self._seen_verbs: dict[str, bool] = {}
         self._lock = threading.Lock()
 
     def __call__(self, noun: str) -> AnswerType | None:
@@ -53,6 +61,16 @@ class NounTyper:
         self._seen[noun] = kind
         return kind
 
+    def causal(self, verb: str) -> bool:
+        """Whether the verb names a causing: its cosine to `CAUSING` reaches `cause_min_cosine`."""
+        if verb in self._seen_verbs:
+            return self._seen_verbs[verb]
+        with self._lock:
+            if self._causing is None:
+                self._causing = _unit(self._encode(list(CAUSING)))
+        causal = bool((self._causing @ _unit(self._encode([verb]))[0]).max() >= self.cause_min_cosine)
+        self._seen_verbs[verb] = causal
+        return causal
 
     def kin(self, noun: str, phrases: Sequence[str]) -> int:
         """Which of `phrases`, best first by the parse, names a kind of `noun` ("cicadas" for "what

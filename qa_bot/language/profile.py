@@ -4,11 +4,9 @@ per question. Retrieval boosts, evidence selection, the answerers and the constr
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
@@ -38,9 +36,23 @@ _WH_TAGS = frozenset({"WDT", "WP", "WP$", "WRB"})
 _AUXILIARY_LEMMAS = frozenset({"be", "do", "have"})
 # entity labels a question names as a constraint (dates and numbers are handled as such)
 NAMED_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT", "LAW"})
+_IN_NOUN_PHRASE = frozenset({"NOUN", "PROPN", "ADJ", "NUM", "DET", "ADV", "PUNCT"})
 _YEAR = re.compile(r"^(1\d{3}|20\d{2})s?$")
 
-NounTyper = Callable[[str], "AnswerType | None"]
+# the words that point a question at the days after, or before, the day it is asked ("the *next*
+# talks", "the *latest* figures"); "recent" only as "most recent"
+_AHEAD = frozenset({"next", "upcoming", "forthcoming"})
+_BEHIND = frozenset({"last", "latest"})
+
+
+class WordTyper(Protocol):
+    """Types the words a question asks with (the embedding model does it in the pipeline)."""
+
+    def __call__(self, noun: str) -> AnswerType | None:
+        """The type of the noun of "which/what X" ("port": a place), None for none."""
+
+    def causal(self, verb: str) -> bool:
+        """Whether the verb names a causing ("cause", "blame"): "what *caused* it" asks a cause."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,8 @@ class QuestionProfile:
     answer_type: AnswerType
     wh: str  # the wh-word ("which", "how many", …), "" for yes/no and wh-less questions
     head: str  # the noun the wh-word asks about ("which *fleet*"), its lemma; "" when none
+    kind_words: str  # the words the wh-word determines ("which *news outlet*"), "" when none: the
+    # answer need not repeat them
     heads: frozenset[str]  # it and the noun it is a kind of ("what type *of numbers*")
     lemmas: frozenset[str]  # content lemmas, lower-cased
     verbs: frozenset[str]  # lemmas of its main verbs ("led", "injured"): the answer hangs off them
@@ -61,6 +75,7 @@ class QuestionProfile:
     yes_no: bool
     negated: bool
     comparison: bool
+    direction: int  # +1: looks ahead of the day asked ("next talks"), -1: back ("latest figures"), 0
 
     @property
     def constraints(self) -> tuple[str, ...]:
@@ -68,13 +83,14 @@ class QuestionProfile:
         return tuple(sorted(self.years)) + tuple(sorted(self.numbers - self.years)) + self.entities
 
 
-def analyse(question: str, noun_type: NounTyper | None = None) -> QuestionProfile:
+def analyse(question: str, noun_type: WordTyper | None = None) -> QuestionProfile:
     """The profile of `question`. `noun_type` types the head noun of "which/what X" questions
     (the embedding model does it in the pipeline: "fleet" is an organisation, "port" a place)."""
     doc = parse(question.strip())
     wh_token = next((t for t in doc if t.tag_ in _WH_TAGS), None)
     yes_no = _is_yes_no(doc, wh_token)
-    answer_type, wh, head = _answer_type(doc, wh_token, yes_no, noun_type)
+    answer_type, wh, head_token = _answer_type(doc, wh_token, yes_no, noun_type)
+    head = head_token.lemma_.lower() if head_token is not None else ""
     heads = {head} if head else set()
     for token in doc:
         if head and token.lemma_.lower() == head:
@@ -95,6 +111,7 @@ def analyse(question: str, noun_type: NounTyper | None = None) -> QuestionProfil
         answer_type=answer_type,
         wh=wh,
         head=head,
+        kind_words=_kind_words(doc, wh_token, head_token),
         heads=frozenset(heads),
         lemmas=lemmas,
         verbs=frozenset(t.lemma_.lower() for t in doc if t.pos_ == "VERB" and t.i not in asked_span),
@@ -105,7 +122,32 @@ def analyse(question: str, noun_type: NounTyper | None = None) -> QuestionProfil
         yes_no=yes_no,
         negated=any(t.dep_ == "neg" for t in doc),
         comparison=any(t.tag_ in ("JJR", "JJS", "RBR", "RBS") for t in doc if t.i not in asked_span),
+        direction=_direction(doc),
     )
+
+
+def _direction(doc: Doc) -> int:
+    words = [t.lower_ for t in doc]
+    if any(w in _AHEAD for w in words):
+        return 1
+    if any(w in _BEHIND for w in words) or any(
+        t.lower_ == "recent" and t.i > 0 and doc[t.i - 1].lower_ == "most" for t in doc
+    ):
+        return -1
+    return 0
+
+
+def _kind_words(doc: Doc, wh_token: Token | None, head: Token | None) -> str:
+    """The common nouns and adjectives from the wh-word to the noun it determines ("which *news
+    outlet*", "what *other film city*"); names there ("which *NFL* team") are what the evidence must say."""
+    if wh_token is None or head is None or head.i <= wh_token.i or head.i - wh_token.i > 4:
+        return ""
+    words = doc[wh_token.i + 1 : head.i + 1]
+    if any(t.pos_ not in _IN_NOUN_PHRASE for t in words):  # "what is the major *tributary*": a clause between
+        return ""
+    if head.dep_ in ("nsubj", "nsubjpass") and head.head.pos_ == "VERB" and head.head.i == head.i + 1:
+        return ""  # "what *researcher* showed …": the subject of what is said, which the evidence names
+    return " ".join(t.text for t in words if t.pos_ in ("NOUN", "ADJ"))
 
 
 def _is_yes_no(doc: Doc, wh_token: Token | None) -> bool:
@@ -159,20 +201,20 @@ def _asking_tokens(doc: Doc, wh_token: Token | None) -> list[Token]:
 
 
 def _answer_type(
-    doc: Doc, wh_token: Token | None, yes_no: bool, noun_type: NounTyper | None
-) -> tuple[AnswerType, str, str]:
+    doc: Doc, wh_token: Token | None, yes_no: bool, noun_type: WordTyper | None
+) -> tuple[AnswerType, str, Token | None]:
     if yes_no:
-        return AnswerType.YES_NO, "", ""
+        return AnswerType.YES_NO, "", None
     if wh_token is None:
-        return AnswerType.THING, "", ""
+        return AnswerType.THING, "", None
     word = wh_token.lower_
     if word in _WH_TYPE:
-        return _WH_TYPE[word], word, ""
+        return _WH_TYPE[word], word, None
     if word == "how":
         nxt = doc[wh_token.i + 1] if wh_token.i + 1 < len(doc) else None
         if nxt is not None and nxt.pos_ in ("ADJ", "ADV") and nxt.lower_ not in ("come",):
-            return AnswerType.QUANTITY, f"how {nxt.lower_}", ""
-        return AnswerType.MANNER, "how", ""
+            return AnswerType.QUANTITY, f"how {nxt.lower_}", None
+        return AnswerType.MANNER, "how", None
     # "which fleet", "what kind of strikes", "in which region": the noun the wh-word determines
     head = wh_token.head if wh_token.dep_ == "det" and wh_token.head.pos_ in ("NOUN", "PROPN") else None
     chunk = next((c for c in doc.noun_chunks if c.start <= wh_token.i < c.end and c.root.i != wh_token.i), None)
@@ -183,7 +225,18 @@ def _answer_type(
         head = next((c for c in wh_token.head.children
                      if c.i != wh_token.i and c.dep_ in ("nsubj", "attr") and c.pos_ in ("NOUN", "PROPN")), None)
     if head is None:
-        return AnswerType.THING, word, ""
-    lemma = head.lemma_.lower()
-    kind = noun_type(lemma) if noun_type else None
-    return kind or AnswerType.THING, word, lemma
+        return (AnswerType.CAUSE if _asks_a_cause(wh_token, noun_type) else AnswerType.THING), word, None
+    kind = noun_type(head.lemma_.lower()) if noun_type else None
+    return kind or AnswerType.THING, word, head
+
+
+def _asks_a_cause(wh_token: Token, noun_type: WordTyper | None) -> bool:
+    """The wh-word is the subject of a verb of causing ("what *caused* the outages?") or the object
+    its stranded preposition lost ("what did officials *blame* the outages *on*?")."""
+    verb = wh_token.head
+    if noun_type is None or verb.pos_ != "VERB":
+        return False
+    stranded = wh_token.dep_ == "dobj" and any(
+        c.dep_ == "prep" and not any(g.dep_ == "pobj" for g in c.children) for c in verb.children
+    )
+    return (wh_token.dep_ in ("nsubj", "nsubjpass") or stranded) and noun_type.causal(verb.lemma_.lower())

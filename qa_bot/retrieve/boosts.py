@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
+from qa_bot.language.kinds import holds_kind
+from qa_bot.language.profile import QuestionProfile
 from qa_bot.settings import Tuning
-from qa_bot.retrieve.question import QuestionType, classify, matches_type, temporal_direction
 from qa_bot.types import ScoredChunk
-
 
 
 def recency(published: date | None, asked_on: date | None, half_life_days: float = 7.0) -> float:
@@ -25,17 +25,16 @@ def recency(published: date | None, asked_on: date | None, half_life_days: float
 
 
 def boost(
-    ranked: Sequence[ScoredChunk], question: str, asked_on: date | None = None, kind: QuestionType | None = None,
+    ranked: Sequence[ScoredChunk], profile: QuestionProfile | None = None, asked_on: date | None = None,
     tuning: Tuning | None = None,
 ) -> list[ScoredChunk]:
-    """A new ranking; the inputs are not modified. `kind` is the question's, from its profile."""
+    """A new ranking; the inputs are not modified. Without the question's profile only recency counts."""
     tuning = tuning or Tuning()
-    kind = classify(question) if kind is None else kind
-    direction = temporal_direction(question)
+    direction = profile.direction if profile else 0
     boosted = []
     for item in ranked:
         factor = 1.0
-        if kind is not QuestionType.OTHER and matches_type(kind, item.chunk.text):
+        if profile and holds_kind(profile.answer_type, item.chunk.text):
             factor += tuning.type_boost
         if direction and asked_on and _dated_on_side(item.chunk.dates, direction, asked_on):
             factor += tuning.type_boost  # "next talks": a date still ahead of the question

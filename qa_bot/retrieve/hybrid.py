@@ -8,10 +8,10 @@ from datetime import date
 import numpy as np
 
 from qa_bot.embed import Embedder
+from qa_bot.language.profile import QuestionProfile
 from qa_bot.retrieve.boosts import boost
-from qa_bot.retrieve.question import QuestionType
-from qa_bot.settings import Settings
 from qa_bot.retrieve.fusion import reciprocal_rank_fusion
+from qa_bot.settings import Settings
 from qa_bot.store.chroma import ChromaStore, Filters
 from qa_bot.store.lexical import SyncedLexicalIndex
 from qa_bot.types import ScoredChunk
@@ -53,11 +53,12 @@ class HybridRetriever:
         filters: Filters | None = None,
         query_vector: np.ndarray | None = None,
         asked_on: date | None = None,
-        kind: QuestionType | None = None,
+        profile: QuestionProfile | None = None,
         lexical: Future | None = None,
     ) -> list[ScoredChunk]:
-        """The best `top_k` chunks; `asked_on` lets recent articles and dates ahead of it count.
-        `lexical` is `search_lexical`'s future for the same query, top_k and filters, if started."""
+        """The best `top_k` chunks; `asked_on` lets recent articles and dates ahead of it count, the
+        question's `profile` passages holding what it asks for. `lexical` is `search_lexical`'s
+        future for the same query, top_k and filters, if started."""
         top_k = self.top_k if top_k is None else top_k
         if top_k <= 0:
             raise ValueError(f"top_k must be > 0, got {top_k}")
@@ -71,4 +72,4 @@ class HybridRetriever:
         # killed (or another process's, still running) leaves chunks that must not be cited
         registered = self.store.registered(sorted({s.chunk.doc_id for s in fused}))
         fused = [s for s in fused if s.chunk.doc_id in registered]
-        return boost(fused, query, asked_on, kind, self.tuning)[:top_k]
+        return boost(fused, profile, asked_on, self.tuning)[:top_k]

@@ -176,7 +176,8 @@ def runs_note(results: dict) -> str:
         entry = results[name]
         for label in [k for k in entry if k.startswith("qa-bot ") and k in SYSTEMS and k.split()[-1] not in ("tune", "check")]:
             other = entry[label]
-            limit = f"first {other['limit']} questions" if other.get("limit") else "all questions"
+            partial = other.get("limit") and other["metrics"].get("n") == other["limit"]  # a set shorter than the limit is whole
+            limit = f"first {other['limit']} questions" if partial else "all questions"
             notes.append(f"- **{name}**, `{label}` ({limit}; commit `{other.get('commit', '')}`): answerer {other['meta'].get('answerer')}.")
         if "qa-bot" not in entry:
             continue
@@ -225,7 +226,9 @@ What was run:
 
 Reports (report.html per set and system) are written under the `--work` folder
 (default `~/.cache/qa-bot/bench/reports`); re-run with
-`.venv/bin/python benchmarks/quality.py [--sets ...] [--limit N]`.
+`.venv/bin/python benchmarks/quality.py [--sets ...] [--limit N]`. The `qa-bot llm` rows come from a
+run with `--answerer llm --limit 100 --no-baseline` into the same `--work` folder (the packaged
+SmolLM2-135M answers in ~8–12 s a question here); each row's question count is in its n column.
 """
 
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from qa_bot.language.patterns import CITATION_MARKER
 from qa_bot.language.pipeline import parse
+from qa_bot.language.profile import WH_TAGS, degree_word
 
-_WH_TAGS = frozenset({"WDT", "WP", "WP$", "WRB"})
 _SHORT_WORDS = 4  # a question this short leans on the one before it, whatever its words
 
 
@@ -35,12 +35,12 @@ def follow_up_cues(question: str) -> FollowUpCues:
     doc = parse(question.strip())
     start = 0
     for token in doc:  # "And", "But", "OK," … before the question proper
-        marker = token.i + 1 < len(doc) and doc[token.i + 1].text == "," and token.tag_ not in _WH_TAGS
+        marker = token.i + 1 < len(doc) and doc[token.i + 1].text == "," and token.tag_ not in WH_TAGS
         if token.dep_ in ("cc", "intj") or token.tag_ in ("CC", "UH") or token.is_punct or marker:
             start = token.i + 1
             continue
         break
-    about = [t for t in doc if t.dep_ == "ROOT" and t.lower_ == "about" and any(c.tag_ in _WH_TAGS for c in t.children)]
+    about = [t for t in doc if t.dep_ == "ROOT" and t.lower_ == "about" and any(c.tag_ in WH_TAGS for c in t.children)]
     if about:  # "what about Kharkiv?": the link is the whole opening
         start = max(start, about[0].i + 1)
     linked = start > 0
@@ -86,7 +86,7 @@ def named_person(text: str) -> str | None:
 def wh_phrase(question: str) -> tuple[int, int] | None:
     """Character offsets of the wh-phrase a question opens with ("When", "How many"), or None."""
     doc = parse(question.strip())
-    if not len(doc) or doc[0].tag_ not in _WH_TAGS:
+    if not len(doc) or doc[0].tag_ not in WH_TAGS:
         return None
     end = _wh_phrase_end(doc, 0)
     return (0, doc[end - 1].idx + len(doc[end - 1].text))
@@ -106,10 +106,8 @@ def scene(question: str) -> str:
 
 
 def _wh_phrase_end(doc, i: int) -> int:
-    """The token index after the wh-phrase starting at `i`: "how" takes the adjective or adverb it
-    asks the degree of ("how many", "how far"), other wh-words stand alone."""
-    if doc[i].tag_ not in _WH_TAGS:
+    """The token index after the wh-phrase starting at `i`: "how" takes the word it asks the degree
+    of ("how many", "how far", as the profile reads it), other wh-words stand alone."""
+    if doc[i].tag_ not in WH_TAGS:
         return i
-    if doc[i].lower_ == "how" and i + 1 < len(doc) and doc[i + 1].pos_ in ("ADJ", "ADV"):
-        return i + 2
-    return i + 1
+    return i + 2 if degree_word(doc[i]) is not None else i + 1

@@ -31,7 +31,7 @@ _WH_TYPE = {
     "who": AnswerType.PERSON, "whom": AnswerType.PERSON, "whose": AnswerType.PERSON,
     "when": AnswerType.DATE, "where": AnswerType.PLACE, "why": AnswerType.CAUSE,
 }
-_WH_TAGS = frozenset({"WDT", "WP", "WP$", "WRB"})
+WH_TAGS = frozenset({"WDT", "WP", "WP$", "WRB"})
 # the verbs that also serve as auxiliaries: the closed class English inverts to ask yes or no
 _AUXILIARY_LEMMAS = frozenset({"be", "do", "have"})
 # entity labels a question names as a constraint (dates and numbers are handled as such)
@@ -87,7 +87,7 @@ def analyse(question: str, noun_type: WordTyper | None = None) -> QuestionProfil
     """The profile of `question`. `noun_type` types the head noun of "which/what X" questions
     (the embedding model does it in the pipeline: "fleet" is an organisation, "port" a place)."""
     doc = parse(question.strip())
-    wh_token = next((t for t in doc if t.tag_ in _WH_TAGS), None)
+    wh_token = next((t for t in doc if t.tag_ in WH_TAGS), None)
     yes_no = _is_yes_no(doc, wh_token)
     answer_type, wh, head_token = _answer_type(doc, wh_token, yes_no, noun_type)
     head = head_token.lemma_.lower() if head_token is not None else ""
@@ -99,7 +99,7 @@ def analyse(question: str, noun_type: WordTyper | None = None) -> QuestionProfil
     asked_span = {t.i for t in _asking_tokens(doc, wh_token)}
     lemmas = frozenset(
         t.lemma_.lower() for t in doc
-        if t.i not in asked_span and not (t.is_stop or t.is_punct or t.is_space) and t.tag_ not in _WH_TAGS
+        if t.i not in asked_span and not (t.is_stop or t.is_punct or t.is_space) and t.tag_ not in WH_TAGS
     )
     years = frozenset(t.text.rstrip("s") for t in doc if _YEAR.match(t.text))
     numbers = frozenset(
@@ -211,9 +211,9 @@ def _answer_type(
     if word in _WH_TYPE:
         return _WH_TYPE[word], word, None
     if word == "how":
-        nxt = doc[wh_token.i + 1] if wh_token.i + 1 < len(doc) else None
-        if nxt is not None and nxt.pos_ in ("ADJ", "ADV") and nxt.lower_ not in ("come",):
-            return AnswerType.QUANTITY, f"how {nxt.lower_}", None
+        degree = degree_word(wh_token)
+        if degree is not None:
+            return AnswerType.QUANTITY, f"how {degree.lower_}", None
         return AnswerType.MANNER, "how", None
     # "which fleet", "what kind of strikes", "in which region": the noun the wh-word determines
     head = wh_token.head if wh_token.dep_ == "det" and wh_token.head.pos_ in ("NOUN", "PROPN") else None
@@ -228,6 +228,16 @@ def _answer_type(
         return (AnswerType.CAUSE if _asks_a_cause(wh_token, noun_type) else AnswerType.THING), word, None
     kind = noun_type(head.lemma_.lower()) if noun_type else None
     return kind or AnswerType.THING, word, head
+
+
+def degree_word(wh_token: Token) -> Token | None:
+    """The adjective or adverb a "how" asks the degree of ("how *many*", "how *far*"); None for any
+    other wh-word, and for "how" asking a manner or "how come"."""
+    doc = wh_token.doc
+    nxt = doc[wh_token.i + 1] if wh_token.i + 1 < len(doc) else None
+    if wh_token.lower_ == "how" and nxt is not None and nxt.pos_ in ("ADJ", "ADV") and nxt.lower_ != "come":
+        return nxt
+    return None
 
 
 def _asks_a_cause(wh_token: Token, noun_type: WordTyper | None) -> bool:

@@ -14,17 +14,21 @@ from qa_bot.language.discourse import follow_up_cues, named_person, scene, wh_ph
 
 
 def is_follow_up(question: str, history: Sequence[dict]) -> bool:
-    if not any(turn.get("role") == "user" for turn in history):
-        return False
-    return follow_up_cues(question).is_follow_up
+    return _asked_before(history) and follow_up_cues(question).is_follow_up
+
+
+def _asked_before(history: Sequence[dict]) -> bool:
+    return any(turn.get("role") == "user" for turn in history)
 
 
 def condense(question: str, history: Sequence[dict] | None) -> str:
     """The standalone form of `question`; unchanged when it is not a follow-up."""
     history = list(history or [])
     question = question.strip()
-    cues = follow_up_cues(question)  # the parse is cached: is_follow_up reads the same one
-    if not is_follow_up(question, history) or not cues.body:
+    if not _asked_before(history):  # a first question is not parsed here at all
+        return question
+    cues = follow_up_cues(question)
+    if not cues.is_follow_up or not cues.body:
         return question
     last_user = next(t["content"] for t in reversed(history) if t.get("role") == "user").strip()
     last_reply = next((t["content"] for t in reversed(history) if t.get("role") == "assistant"), "")

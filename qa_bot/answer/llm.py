@@ -182,7 +182,8 @@ def shorten(answer: str, question: str) -> str:
 
 
 def attribute(
-    text: str, passages: Sequence[NumberedPassage], question: str, is_yes_no: bool, min_coverage: float = 0.75
+    text: str, passages: Sequence[NumberedPassage], question: str, is_yes_no: bool,
+    min_coverage: float = Tuning.model_fields["min_claim_coverage"].default,
 ) -> str:
     """Adds the marker the model left out: the best-ranked passage that supports the answer (for
     yes/no, every passage naming what the question asks about). Unsupported answers stay unmarked

@@ -71,7 +71,10 @@ def coverage(words: list[str] | set[str], passage: str) -> float:
     return len(words & set(terms(passage))) / len(words)
 
 
-def claim_supported(claim: str, passage: str, question: str = "", min_coverage: float = 0.75) -> bool:
+def claim_supported(
+    claim: str, passage: str, question: str = "",
+    min_coverage: float = Tuning.model_fields["min_claim_coverage"].default,
+) -> bool:
     """The claim says something the question does not, and the passage says it too: enough of the
     claim's new content words are in the passage, and every number and name is (a wrong number or
     name is the commonest invention, and one word among several would not show it)."""

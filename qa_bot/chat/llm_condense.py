@@ -39,7 +39,7 @@ def condense_with_llm(llm: Any, question: str, history: Sequence[dict] | None, t
     return rewrite if usable(rewrite, question, history, tuning) else fallback
 
 
-def format_history(history: Sequence[dict], turns: int = 4) -> str:
+def format_history(history: Sequence[dict], turns: int = Tuning.model_fields["condense_history_turns"].default) -> str:
     """The last `turns` turns (two exchanges are what a follow-up leans on), citation markers dropped."""
     lines = []
     for turn in history[-turns:]:

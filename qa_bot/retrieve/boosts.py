@@ -14,7 +14,10 @@ from qa_bot.settings import Tuning
 from qa_bot.types import ScoredChunk
 
 
-def recency(published: date | None, asked_on: date | None, half_life_days: float = 7.0) -> float:
+def recency(
+    published: date | None, asked_on: date | None,
+    half_life_days: float = Tuning.model_fields["recency_half_life_days"].default,
+) -> float:
     """1 for an article from the day of the question, ½ a half-life before, 0 for later or undated ones."""
     if published is None or asked_on is None:
         return 0.0

@@ -179,13 +179,17 @@ class SyncedLexicalIndex:
         path = self._path()
         if path is not None:
             try:
-                self._index = LexicalIndex(path, max_postings=self._max_postings, mmap_bytes=self._mmap_bytes)
+                self._index = self._file(path)
                 return self._index
             except IndexFormatError as exc:
                 if path.exists():
                     log.info("rebuilding the lexical index: %s", exc)
         self._index = self._build(path)
         return self._index
+
+    def _file(self, path: Path | None, create: bool = False, bulk: bool = False) -> LexicalIndex:
+        """The file at `path` (in memory for None) opened with this index's settings."""
+        return LexicalIndex(path, create, bulk, max_postings=self._max_postings, mmap_bytes=self._mmap_bytes)
 
     def _build(self, path: Path | None) -> LexicalIndex:
         """The whole index from the collection, written to a new file and renamed into place, so a
@@ -199,7 +203,7 @@ class SyncedLexicalIndex:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp.unlink(missing_ok=True)
-                index = LexicalIndex(tmp, create=True, bulk=True, max_postings=self._max_postings, mmap_bytes=self._mmap_bytes)
+                index = self._file(tmp, create=True, bulk=True)
                 try:
                     self._fill(index, since, generation)
                 finally:
@@ -209,11 +213,11 @@ class SyncedLexicalIndex:
                     stale.unlink(missing_ok=True)  # of the file replaced: they must not apply to this one
                 legacy = path.with_name(path.name.replace("_lexical.fts5", "_lexical.pkl"))
                 legacy.unlink(missing_ok=True)  # the BM25 snapshot of earlier versions
-                return LexicalIndex(path, max_postings=self._max_postings, mmap_bytes=self._mmap_bytes)
+                return self._file(path)
             except (OSError, sqlite3.DatabaseError, IndexFormatError) as exc:
                 log.info("lexical index kept in memory, %s cannot be written: %s", path, exc)
                 tmp.unlink(missing_ok=True)
-        index = LexicalIndex(None, create=True, max_postings=self._max_postings, mmap_bytes=self._mmap_bytes)
+        index = self._file(None, create=True)
         self._fill(index, since, generation)
         return index
 

@@ -176,6 +176,47 @@ def test_the_upload_quota_is_one_sentence(seed_copy, monkeypatch):
     assert resp.status_code == 413 and "uploads folder is full" in resp.text
 
 
+def test_a_file_that_cannot_be_added_is_refused_before_it_is_stored(seed_copy):
+    """The type is read from the upload's part headers: a program never reaches the disk, a text
+    that merely mentions such a name in its content is taken, and mixed uploads are refused whole."""
+    from starlette.testclient import TestClient
+
+    from qa_bot import QABot
+    from qa_bot.web.server import create_app
+
+    program = b"MZ this would be a program " + os.urandom(16).hex().encode()
+    mention = b'Content-Disposition: form-data; name="files"; filename="tool.exe"\r\n\r\nonly words'
+    bot = QABot(index_dir=seed_copy)
+    uploads = seed_copy / "uploads"
+    with TestClient(create_app(bot), client=("127.0.0.1", 50000)) as client:
+        resp = client.post("/gradio_api/upload", files={"files": ("tool.exe", program)})
+        assert resp.status_code == 415 and resp.text.startswith("tool.exe was not added: only .txt")
+        mixed = client.post("/gradio_api/upload", files=[("files", ("a.txt", b"words")), ("files", ("b.sh", program))])
+        assert mixed.status_code == 415 and "b.sh was not added" in mixed.text
+        stored = [p for p in uploads.rglob("*") if p.is_file() and program in p.read_bytes()]
+        assert stored == []
+        taken = client.post("/gradio_api/upload", files={"files": ("notes.txt", mention)})
+        assert taken.status_code == 200, taken.text
+        assert [p.name for p in uploads.rglob("*") if p.is_file() and p.read_bytes() == mention] == ["notes.txt"]
+
+
+def test_part_names_are_read_across_chunks_from_headers_only():
+    from qa_bot.web.uploads import PartNames
+
+    body = (
+        b"--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"first report.pdf\"\r\n"
+        b"Content-Type: application/pdf\r\n\r\n%PDF filename=\"inside.exe\" --Xy\r\n"
+        b"--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"second.docx\"\r\n\r\nbody\r\n--XyZ--\r\n"
+    )
+    for size in (1, 3, 7, len(body)):
+        names = PartNames("multipart/form-data; boundary=XyZ")
+        found = [n for i in range(0, len(body), size) for n in names.feed(body[i : i + size])]
+        assert found == ["first report.pdf", "second.docx"], size
+    endless = PartNames("multipart/form-data; boundary=XyZ")
+    with pytest.raises(ValueError, match="no end to its headers"):
+        endless.feed(b"--XyZ\r\n" + b"X" * (PartNames.MAX_HEADERS + 10))
+
+
 # ---- the folder itself ---------------------------------------------------------------------
 
 def _folder(tmp_path: Path, received: set[str], **limits) -> UploadFolder:

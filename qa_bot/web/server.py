@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from qa_bot.api import QABot
 from qa_bot.errors import InputError, QABotError
 from qa_bot.web.auth import Credentials, LoginGuard, api_guard
-from qa_bot.web.uploads import UploadFolder
+from qa_bot.web.uploads import PartNames, UploadFolder
 
 
 _SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "sans-serif"]
@@ -80,15 +80,43 @@ class UploadGuard:
         self.open_to_network = open_to_network
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].rstrip("/").endswith("/upload"):
-            refusal = self._refusal(scope)
-            if refusal:
-                status, message = refusal
-                await send({"type": "http.response.start", "status": status,
-                            "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
-                await send({"type": "http.response.body", "body": message.encode()})
-                return
-        await self.app(scope, receive, send)
+        if not (scope["type"] == "http" and scope["method"] == "POST" and scope["path"].rstrip("/").endswith("/upload")):
+            await self.app(scope, receive, send)
+            return
+        refusal = self._refusal(scope)
+        if refusal:
+            await _plain(send, *refusal)
+            return
+        # the type of each file is known from its part's headers, before any of its bytes: a file
+        # that could never be added is not stored at all; Gradio sees the client hang up instead
+        headers = dict(scope.get("headers", []))
+        names = PartNames(headers.get(b"content-type", b"").decode("latin-1"))
+        wrong: list[tuple[int, str]] = []
+
+        async def read():
+            message = await receive()
+            if wrong or message["type"] != "http.request":
+                return {"type": "http.disconnect"} if wrong else message
+            try:
+                refusals = [r for r in map(self.uploads.refusal_of_name, names.feed(message.get("body", b""))) if r]
+            except ValueError as error:
+                refusals = [str(error)]
+                wrong.append((400, refusals[0]))
+            if refusals and not wrong:
+                wrong.append((415, refusals[0]))
+            return {"type": "http.disconnect"} if wrong else message
+
+        async def answer(message):
+            if not wrong:  # once refused, the refusal below is the response
+                await send(message)
+
+        try:
+            await self.app(scope, read, answer)
+        except Exception:
+            if not wrong:
+                raise
+        if wrong:
+            await _plain(send, *wrong[0])
 
     def _refusal(self, scope) -> tuple[int, str] | None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
@@ -105,6 +133,11 @@ class UploadGuard:
             return 411, "An upload must say its size (Content-Length)."
         full = self.uploads.room_for(length)
         return (413, full) if full else None
+
+
+async def _plain(send, status: int, message: str) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+    await send({"type": "http.response.body", "body": message.encode()})
 
 
 def create_app(bot: QABot, auth: Credentials | None = None):

@@ -31,6 +31,51 @@ def safe_name(name: str, default: str = "article") -> str:
     return stem + _UNSAFE.sub("", suffix.lower())
 
 
+class PartNames:
+    """The file names of a multipart/form-data body, read from each part's headers as the body
+    streams past, so that a file of a type that cannot be added is refused before its first byte
+    is stored. Only part headers are read: a name written inside a file's content is not one."""
+
+    _FILENAME = re.compile(rb'filename="([^"\r\n]*)"', re.IGNORECASE)
+    MAX_HEADERS = 16 * 1024  # a part's headers are a few hundred bytes; more is not a real upload
+
+    def __init__(self, content_type: str):
+        match = re.search(r'boundary="?([^";]+)"?', content_type, re.IGNORECASE)
+        self.marker = b"--" + match.group(1).encode("latin-1") if match else b""
+        self._buffer = b""
+
+    def feed(self, chunk: bytes) -> list[str]:
+        """The names of the parts whose headers ended in `chunk` (or before it, unread)."""
+        if not self.marker:
+            return []
+        data = self._buffer + chunk
+        names: list[str] = []
+        start = 0
+        while True:
+            at = data.find(self.marker, start)
+            if at < 0:  # a marker may straddle two chunks: keep what could be its beginning
+                self._buffer = data[max(start, len(data) - len(self.marker)) :]
+                return names
+            end = data.find(b"\r\n\r\n", at)
+            if end < 0:
+                if len(data) - at > self.MAX_HEADERS:
+                    raise ValueError("A part of the upload has no end to its headers.")
+                self._buffer = data[at:]
+                return names
+            found = self._FILENAME.search(data, at, end)
+            if found:
+                names.append(found.group(1).decode("utf-8", "replace"))
+            start = end + 4
+
+
+def refusal_of_name(name: str, suffixes: tuple[str, ...] = ALLOWED_SUFFIXES) -> str | None:
+    """The sentence that refuses a file of this name, or None when its type can be added."""
+    shown = safe_name(name)
+    if Path(shown).suffix.lower() in suffixes:
+        return None
+    return f"{shown} was not added: only {', '.join(suffixes)} files can be added."
+
+
 def _megabytes(n: int) -> str:
     return f"{n / 2**20:.1f} MB"
 
@@ -66,6 +111,9 @@ class UploadFolder:
         self.suffixes = suffixes
         self.received = received  # set by the app: did this server's upload route write this file?
 
+    def refusal_of_name(self, name: str) -> str | None:
+        return refusal_of_name(name, self.suffixes)
+
     def used_bytes(self) -> int:
         return folder_bytes(self.root) if self.root.exists() else 0
 
@@ -99,9 +147,9 @@ class UploadFolder:
                 continue
             path = Path(given)
             try:
-                suffix = Path(name).suffix.lower()
-                if suffix not in self.suffixes:
-                    refused.append(f"{name} was not added: only {', '.join(self.suffixes)} files can be added.")
+                wrong_type = self.refusal_of_name(name)
+                if wrong_type:
+                    refused.append(wrong_type)
                     continue
                 size = path.stat().st_size
                 if size == 0:

@@ -155,6 +155,7 @@ class QABot:
         pool_size = max(top_k, s.tuning.evidence_pool)
         lexical_hits = self.retriever.search_lexical(standalone, pool_size, filters)  # meanwhile:
         question_vector = self.embedder.encode([standalone])[0]
+        dense_hits = self.retriever.search_dense(question_vector, pool_size, filters)  # meanwhile:
         profile = analyse(standalone, self._noun_typer)  # the one reading of the question, for every step
         pool = self.retriever.retrieve(
             standalone,
@@ -164,6 +165,7 @@ class QABot:
             asked_on=when,
             profile=profile,
             lexical=lexical_hits,
+            dense=dense_hits,
         )
         progress(f"Reading {plural(len(pool), 'passage')}…")
         lexical = self.retriever.lexical.current()

@@ -238,38 +238,47 @@ def test_the_lexical_file_is_read_without_a_memory_map_unless_asked(seed_copy, m
     assert _mapped(path.resolve()) is mapped
 
 
-def test_the_lexical_search_runs_beside_the_question_encoding_once_the_file_is_open(seed_copy):
+def test_the_searches_run_beside_the_question_encoding_once_the_file_is_open(seed_copy):
     """BM25 needs only the question's words: once the file is open it runs on another thread while
     the question is encoded and parsed, with the same result as in line; before (a first use may
-    build the file whole) it stays on the caller's thread."""
+    build the file whole) it stays on the caller's thread. The dense search runs beside the parse."""
     import threading
 
     from qa_bot import QABot
+    from qa_bot.store.chroma import ChromaStore
     from qa_bot.store.lexical import LiveLexicalIndex
 
     bot = QABot(index_dir=seed_copy)
     assert bot.retriever.search_lexical("Who led the Russian delegation?") is None  # not open yet
     threads: list[str] = []
-    search = LiveLexicalIndex.search
+    dense_threads: list[str] = []
+    search, query = LiveLexicalIndex.search, ChromaStore.query
 
     def recording(self, *args, **kwargs):
         threads.append(threading.current_thread().name)
         return search(self, *args, **kwargs)
 
-    LiveLexicalIndex.search = recording
+    def recording_dense(self, *args, **kwargs):
+        dense_threads.append(threading.current_thread().name)
+        return query(self, *args, **kwargs)
+
+    LiveLexicalIndex.search, ChromaStore.query = recording, recording_dense
     try:
         first = bot.ask("Who led the Russian delegation?", asked_on=SEED_ASKED_ON)  # opens the file
         second = bot.ask("Who led the Russian delegation?", asked_on=SEED_ASKED_ON)
         inline = bot.retriever.retrieve("Who led the Russian delegation?", top_k=8, asked_on=SEED_ASKED_ON)
         pending = bot.retriever.search_lexical("Who led the Russian delegation?", 8)
+        vector = bot.embedder.encode(["Who led the Russian delegation?"])[0]
         background = bot.retriever.retrieve(
-            "Who led the Russian delegation?", top_k=8, asked_on=SEED_ASKED_ON, lexical=pending
+            "Who led the Russian delegation?", top_k=8, asked_on=SEED_ASKED_ON, lexical=pending,
+            dense=bot.retriever.search_dense(vector, 8),
         )
     finally:
-        LiveLexicalIndex.search = search
+        LiveLexicalIndex.search, ChromaStore.query = search, query
     main = threading.current_thread().name
-    assert threads[0] == main and threads[1].startswith("qa-bot-lexical")
-    assert threads[2] == main and threads[3].startswith("qa-bot-lexical")
+    assert threads[0] == main and threads[1].startswith("qa-bot-search")
+    assert threads[2] == main and threads[3].startswith("qa-bot-search")
+    assert [t.startswith("qa-bot-search") for t in dense_threads] == [True, True, False, True]
     assert [c.chunk_id for c in first.citations] == [c.chunk_id for c in second.citations]
     assert first.citations and first.text == second.text
     assert [s.chunk.chunk_id for s in background] == [s.chunk.chunk_id for s in inline]

@@ -9,7 +9,7 @@ answerability signal: below a threshold the bot abstains.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -64,6 +64,7 @@ class EvidenceQuery:
     unseen_idf: float
     numbers: frozenset[str]  # numerals in the question ("22nd", "1757"): evidence must share them
     negated: bool  # "what is *not* prevented…": evidence that does not negate answers another question
+    weights: Mapping[str, float] = field(default_factory=dict, compare=False)  # the idf of each of its words, read once
 
     @classmethod
     def of(cls, profile: QuestionProfile, idf: Callable[[str], float]) -> "EvidenceQuery":
@@ -82,16 +83,18 @@ class EvidenceQuery:
             unseen_idf=unseen,
             numbers=frozenset(t for t in content if any(ch.isdigit() for ch in t)),
             negated=profile.negated,
+            weights={t: idf(t) for t in required | optional},
         )
 
-    def coverage(self, words: set[str], idf: Callable[[str], float]) -> float:
+    def coverage(self, words: set[str]) -> float:
         """IDF-weighted share of the question's words found; answer-type words only when present."""
         if not self.required:
             return 0.0
+        weight = self.weights
         found = self.required & words
         bonus = self.optional & words
-        total = sum(idf(t) for t in self.required | bonus)
-        return sum(idf(t) for t in found | bonus) / total if total else 0.0
+        total = sum(weight[t] for t in self.required | bonus)
+        return sum(weight[t] for t in found | bonus) / total if total else 0.0
 
 
 def select_evidence(
@@ -130,8 +133,8 @@ def select_evidence(
     def judge(c: _Sentence, cosine: float, sentence_dates: list[date]) -> Evidence:
         passage = c.passage
         words = c.words
-        own = query.coverage(words, idf)
-        lexical = (1 - t.context_share) * own + t.context_share * query.coverage(words | c.previous, idf)
+        own = query.coverage(words)
+        lexical = (1 - t.context_share) * own + t.context_share * query.coverage(words | c.previous)
         typed = holds_kind(query.kind, c.text)
         score = t.w_dense * cosine + t.w_lexical * lexical + t.w_type * typed
         if query.off_topic:

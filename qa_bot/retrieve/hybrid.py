@@ -30,8 +30,9 @@ class HybridRetriever:
         self.lexical = SyncedLexicalIndex(store, settings)
         self.tuning = settings.tuning
         # BM25 needs only the question's words, so it runs while the question is encoded and parsed:
-        # SQLite leaves Python's lock while it searches (at 1M chunks ~20 of an ask's ~100 ms)
-        self._background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="qa-bot-lexical")
+        # SQLite leaves Python's lock while it searches (at 1M chunks ~20 of an ask's ~100 ms); the
+        # dense search, once the question is encoded, while it is parsed
+        self._background = ThreadPoolExecutor(max_workers=4, thread_name_prefix="qa-bot-search")
 
     def depth(self, top_k: int | None = None) -> int:
         """How many chunks each side (dense, lexical) returns for fusion."""
@@ -46,6 +47,11 @@ class HybridRetriever:
         depth = self.depth(top_k)
         return self._background.submit(lambda: self.lexical.current().search(query, depth, filters))
 
+    def search_dense(self, query_vector: np.ndarray, top_k: int | None = None, filters: Filters | None = None) -> Future:
+        """Starts the dense side of `retrieve` in the background, while the caller parses the
+        question (Chroma's search leaves Python's lock too); hand the future to `retrieve`."""
+        return self._background.submit(self.store.query, query_vector, self.depth(top_k), filters)
+
     def retrieve(
         self,
         query: str,
@@ -55,17 +61,22 @@ class HybridRetriever:
         asked_on: date | None = None,
         profile: QuestionProfile | None = None,
         lexical: Future | None = None,
+        dense: Future | None = None,
     ) -> list[ScoredChunk]:
         """The best `top_k` chunks; `asked_on` lets recent articles and dates ahead of it count, the
-        question's `profile` passages holding what it asks for. `lexical` is `search_lexical`'s
-        future for the same query, top_k and filters, if started."""
+        question's `profile` passages holding what it asks for. `lexical` and `dense` are the
+        futures of `search_lexical` and `search_dense` for the same question, top_k and filters,
+        if started."""
         top_k = self.top_k if top_k is None else top_k
         if top_k <= 0:
             raise ValueError(f"top_k must be > 0, got {top_k}")
         depth = self.depth(top_k)
-        if query_vector is None:
-            query_vector = self.embedder.encode([query])[0]
-        dense = self.store.query(query_vector, depth, filters)
+        if dense is not None:
+            dense = dense.result()
+        else:
+            if query_vector is None:
+                query_vector = self.embedder.encode([query])[0]
+            dense = self.store.query(query_vector, depth, filters)
         lexical = lexical.result() if lexical is not None else self.lexical.current().search(query, depth, filters)
         fused = reciprocal_rank_fusion([dense, lexical], k=self.rrf_k)
         # chunks of an article are only answerable once it is registered: an ingest that was

@@ -212,6 +212,11 @@ def test_part_names_are_read_across_chunks_from_headers_only():
         names = PartNames("multipart/form-data; boundary=XyZ")
         found = [n for i in range(0, len(body), size) for n in names.feed(body[i : i + size])]
         assert found == ["first report.pdf", "second.docx"], size
+    other_forms = PartNames("multipart/form-data; boundary=XyZ").feed(
+        b"--XyZ\r\nContent-Disposition: form-data; name=files; filename=bare.exe\r\n\r\nx\r\n"
+        b"--XyZ\r\nContent-Disposition: form-data; name=files; filename*=UTF-8''r%C3%A9sum%C3%A9.sh\r\n\r\nx\r\n"
+    )
+    assert other_forms == ["bare.exe", "UTF-8''r%C3%A9sum%C3%A9.sh"]
     endless = PartNames("multipart/form-data; boundary=XyZ")
     with pytest.raises(ValueError, match="no end to its headers"):
         endless.feed(b"--XyZ\r\n" + b"X" * (PartNames.MAX_HEADERS + 10))

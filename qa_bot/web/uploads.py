@@ -36,7 +36,8 @@ class PartNames:
     streams past, so that a file of a type that cannot be added is refused before its first byte
     is stored. Only part headers are read: a name written inside a file's content is not one."""
 
-    _FILENAME = re.compile(rb'filename="([^"\r\n]*)"', re.IGNORECASE)
+    # quoted, bare, or RFC 5987's filename*=UTF-8''…: each one a part gives is checked
+    _FILENAME = re.compile(rb'filename\*?=(?:"([^"\r\n]*)"|([^;\r\n]*))', re.IGNORECASE)
     MAX_HEADERS = 16 * 1024  # a part's headers are a few hundred bytes; more is not a real upload
 
     def __init__(self, content_type: str):
@@ -62,9 +63,8 @@ class PartNames:
                     raise ValueError("A part of the upload has no end to its headers.")
                 self._buffer = data[at:]
                 return names
-            found = self._FILENAME.search(data, at, end)
-            if found:
-                names.append(found.group(1).decode("utf-8", "replace"))
+            for found in self._FILENAME.finditer(data, at, end):
+                names.append((found.group(1) or found.group(2) or b"").strip().decode("utf-8", "replace"))
             start = end + 4
 
 

@@ -107,6 +107,20 @@ def test_same_file_name_in_two_folders_gets_two_ids(fresh_bot, tmp_path):
     assert len(ids) == 2 and ids[0] == "story" and ids[1].startswith("story-")
 
 
+def test_the_same_articles_read_from_another_place_are_not_added_again(fresh_bot, tmp_path):
+    """A folder moved or a corpus copied elsewhere holds the same articles: ingesting it from there
+    adds nothing (it used to add every article again under a new id, and answers cited copies)."""
+    write(tmp_path / "x" / "story.txt", "First\nThe first story is about ports.")
+    lines = '{"id": "w1", "title": "Rail strike", "text": "Rail workers went on strike in Lyon on Monday."}'
+    write(tmp_path / "x" / "wire.jsonl", lines)
+    assert sorted(fresh_bot.ingest([tmp_path / "x"]).added) == ["story", "w1"]
+    write(tmp_path / "moved" / "story.txt", "First\nThe first story is about ports.")
+    write(tmp_path / "moved" / "wire.jsonl", lines)
+    report = fresh_bot.ingest([tmp_path / "moved"])
+    assert report.added == [] and sorted(report.unchanged) == ["story", "w1"]
+    assert sorted(r.doc_id for r in fresh_bot.articles()) == ["story", "w1"]
+
+
 def test_filters_restrict_what_is_retrieved(fresh_bot, tmp_path):
     write(tmp_path / "c.jsonl", "\n".join([
         '{"id": "w1", "title": "Rail strike", "text": "Rail workers went on strike in Lyon on Monday.", "source": "Wire", "published": "2025-01-10"}',

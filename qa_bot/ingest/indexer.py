@@ -150,7 +150,12 @@ class Indexer:
         todo: list[tuple[Article, list[Chunk]]] = []
         for article, chunks in pending:
             record = known.get(article.doc_id)
-            if record and article.path and record.path and record.path != article.path:
+            # another file of the same name is another article; the same text read from another
+            # place (a folder moved, a corpus copied) is the same article, not a second copy
+            if (
+                record and article.path and record.path and record.path != article.path
+                and record.content_hash != article.content_hash
+            ):
                 seen.discard(article.doc_id)
                 article = _rename(article)
                 chunks = self._chunks(article)
@@ -243,7 +248,7 @@ def _under(path: Path, roots: Iterable[Path]) -> bool:
 
 
 def _rename(article: Article) -> Article:
-    """Two files with one name in different folders get distinct, still stable, ids."""
+    """Two files with one name and other texts, in different folders, get distinct, still stable, ids."""
     digest = hashlib.sha1(article.path.encode("utf-8")).hexdigest()[:8]
     return replace(article, doc_id=f"{article.doc_id}-{digest}")
 

@@ -22,7 +22,7 @@ from qa_bot.ingest.fetch import Fetcher, is_url
 from qa_bot.ingest.indexer import Indexer, Progress
 from qa_bot.ingest.web import WebSources
 from qa_bot.language import NounTyper, QuestionProfile, analyse, holds_type, is_typed, short_answer
-from qa_bot.language.constraints import polarity_differs, unmet_constraints
+from qa_bot.language.constraints import conflicting_modifiers, polarity_differs, unmet_constraints
 from qa_bot.retrieve import HybridRetriever
 from qa_bot.settings import AnswererKind, Settings
 from qa_bot.store import ArticleRecord, ChromaStore, Filters
@@ -210,7 +210,10 @@ class QABot:
         if draft.abstained:
             return draft
         tuning = self.settings.tuning
-        missing = unmet_constraints(profile, draft.citations, tuning) if self._checks_constraints(profile) else []
+        constrained = self._checks_constraints(profile)
+        missing = unmet_constraints(profile, draft.citations, tuning) if constrained else []
+        if constrained and tuning.modifier_abstention and draft.citations:
+            missing += [q for q, _ in conflicting_modifiers(profile, draft.citations[0].sentence)]
         untyped = (
             draft.evidence_score < tuning.type_abstention_below and is_typed(profile.answer_type) and draft.citations
             and not holds_type(profile, draft.citations[0].sentence)

@@ -58,6 +58,9 @@ class Tuning(BaseModel):
     # ... for questions of at most this many content words: a long, many-part question ("which company,
     # reported by TechCrunch in 2023, …") is answered a part at a time, one passage carrying one part
     constraint_max_terms: int = 10
+    # ... and when the cited sentence says another one of what the question asks about ("the severe
+    # drought" for "the mild drought"), for the same questions
+    modifier_abstention: bool = True
     # a typed question ("who", "when", "how many") whose cited sentence holds no span of that type is
     # refused when its evidence score is under this (0: never); see docs/BENCHMARKS.md for what was tried
     type_abstention_below: float = 0.0

@@ -9,7 +9,7 @@ import pytest
 
 from qa_bot.language import AnswerType, NounTyper, analyse, nlp, short_answer
 from qa_bot.language.kinds import holds_kind
-from qa_bot.language.constraints import polarity_differs, unmet_constraints
+from qa_bot.language.constraints import conflicting_modifiers, polarity_differs, unmet_constraints
 from qa_bot.settings import Tuning
 from qa_bot.types import Citation
 from conftest import SEED_ASKED_ON, write
@@ -252,6 +252,37 @@ def test_a_passage_about_another_year_is_refused(fresh_bot, tmp_path):
 
     lenient = QABot(index_dir=tmp_path / "index", tuning=Tuning(constraint_abstention=False))
     assert not lenient.ask(other_event).abstained
+
+
+def test_a_sentence_about_another_one_of_the_asked_thing_conflicts():
+    """"The mild drought" is not "the severe drought"; a sentence that also uses the question's word,
+    or says nothing of which one, does not conflict, nor does a word of another kind."""
+    mild = analyse("In what year did the Amazon experience another mild drought?")
+    assert conflicting_modifiers(mild, "In 2010 the Amazon rainforest experienced another severe drought.") == [("mild", "severe")]
+    assert conflicting_modifiers(mild, "In 2010 the Amazon experienced another mild drought, the second in five years.") == []
+    assert conflicting_modifiers(mild, "In 2010 the Amazon experienced another drought.") == []
+    border = analyse("How much water does the Rhine discharge at the French border?")
+    assert conflicting_modifiers(border, "At the Dutch border the Rhine discharges 2,900 cubic metres a second.") == [("French", "Dutch")]
+    # an adjective against a name is not one of the same kind: "the Amazon drainage basin", "the Amazonas Basin"
+    basin = analyse("Where did water to the west of the Amazon drainage basin flow?")
+    assert conflicting_modifiers(basin, "To the west, water flowed toward the Pacific across the Amazonas Basin.") == []
+
+
+def test_a_sentence_about_another_one_is_refused_but_the_same_one_answered(fresh_bot, tmp_path):
+    write(tmp_path / "docs" / "rhine.txt", (
+        "The Rhine in numbers\n\n"
+        "At the Dutch border the Rhine discharges about 2,900 cubic metres of water a second. "
+        "The river is navigable from Basel to the North Sea.\n"
+    ))
+    fresh_bot.ingest([tmp_path / "docs"])
+    same = fresh_bot.ask("How much water does the Rhine discharge at the Dutch border?")
+    assert not same.abstained and "2,900" in same.text
+    other = "How much water does the Rhine discharge at the French border?"
+    assert fresh_bot.ask(other).abstained
+    from qa_bot import QABot
+
+    lenient = QABot(index_dir=tmp_path / "index", tuning=Tuning(modifier_abstention=False))
+    assert not lenient.ask(other).abstained  # the rule refuses it, not the evidence score
 
 
 def test_polarity_differs_only_for_a_negated_question_over_a_sentence_that_negates_nothing():

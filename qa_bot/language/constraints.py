@@ -4,7 +4,8 @@ articles do not say, however close the rest of the passage reads ("Who won Wimbl
 answered from a passage about 2018).
 
 Likewise a question that asks what did *not* happen is not answered by a sentence that says, with
-no negation of its own, what did."""
+no negation of its own, what did; nor one about the *mild* drought by a sentence about the *severe*
+one."""
 
 from __future__ import annotations
 
@@ -56,3 +57,35 @@ def polarity_differs(profile: QuestionProfile, sentence: str) -> bool:
     """The question is negated ("which rights are *not* protected?") and the sentence negates
     nothing (spaCy's `neg` dependency on both sides)."""
     return profile.negated and not any(t.dep_ == "neg" for t in parse(sentence))
+
+
+# the dependencies that say which one of a thing is meant: "the *mild* drought", "the *French*
+# border", "the *Seven*-Day War"
+_WHICH_ONE = frozenset({"amod", "compound", "nummod"})
+
+
+def conflicting_modifiers(profile: QuestionProfile, sentence: str) -> list[tuple[str, str]]:
+    """(the question's word, the sentence's word) where the sentence speaks of the same thing as
+    the question but says another one of it: the question's "mild drought" against the sentence's
+    "severe drought", "the French border" against "the Dutch border". A word the sentence uses
+    anywhere, or a number its text holds ("2011[update]"), is no conflict."""
+    question, doc = parse(profile.text), parse(sentence)
+    said = {t.lemma_.lower() for t in doc} | {t.lower_ for t in doc}
+    asked = {t.lemma_.lower() for t in question}
+    conflicts = []
+    for word in question:
+        if word.dep_ not in _WHICH_ONE or not _content(word) or not _content(word.head):
+            continue
+        if word.lemma_.lower() in said or word.lower_ in said or (word.like_num and word.text in sentence):
+            continue
+        for head in (t for t in doc if t.lemma_.lower() == word.head.lemma_.lower()):
+            other = next((c for c in head.children if c.dep_ == word.dep_ and c.pos_ == word.pos_ and _content(c)
+                          and c.lemma_.lower() not in asked), None)
+            if other is not None:
+                conflicts.append((word.text, other.text))
+                break
+    return conflicts
+
+
+def _content(token) -> bool:
+    return not (token.is_stop or token.is_punct or token.is_space)

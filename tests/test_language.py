@@ -235,23 +235,30 @@ def test_unmet_constraints_name_the_missing_year():
 
 
 def test_a_passage_about_another_year_is_refused(fresh_bot, tmp_path):
-    write(tmp_path / "docs" / "wimbledon.txt", (
+    _indexed(fresh_bot, tmp_path, "wimbledon.txt", (
         "Wimbledon 2018 results\n\n"
         "Angelique Kerber won the women's singles title at Wimbledon in 2018, beating Serena Williams in the final. "
         "Novak Djokovic won the men's singles title the same year, beating Kevin Anderson.\n"
     ))
-    fresh_bot.ingest([tmp_path / "docs"])
     asked = fresh_bot.ask("Who won the women's singles Wimbledon in 2018?")
     assert not asked.abstained and "Kerber" in asked.short_answer.text
     other_year = fresh_bot.ask("Who won the women's singles Wimbledon in 2019?")
     assert other_year.abstained and not other_year.citations
-    other_event = "Who won the women's singles title at the US Open in 2018?"
-    assert fresh_bot.ask(other_event).abstained
-    # the rule, not the evidence score, refuses it: without the rule the Wimbledon passage is quoted
+    _only_the_rule_refuses(fresh_bot, tmp_path, "constraint_abstention", "Who won the women's singles title at the US Open in 2018?")
+
+
+def _indexed(bot, tmp_path, name: str, text: str) -> None:
+    write(tmp_path / "docs" / name, text)
+    bot.ingest([tmp_path / "docs"])
+
+
+def _only_the_rule_refuses(bot, tmp_path, rule: str, question: str) -> None:
+    """The rule, not the evidence score, refuses the question: with the rule off, the same index quotes an answer."""
     from qa_bot import QABot
 
-    lenient = QABot(index_dir=tmp_path / "index", tuning=Tuning(constraint_abstention=False))
-    assert not lenient.ask(other_event).abstained
+    assert bot.ask(question).abstained
+    lenient = QABot(index_dir=tmp_path / "index", tuning=Tuning(**{rule: False}))
+    assert not lenient.ask(question).abstained
 
 
 def test_a_sentence_about_another_one_of_the_asked_thing_conflicts():
@@ -269,20 +276,14 @@ def test_a_sentence_about_another_one_of_the_asked_thing_conflicts():
 
 
 def test_a_sentence_about_another_one_is_refused_but_the_same_one_answered(fresh_bot, tmp_path):
-    write(tmp_path / "docs" / "rhine.txt", (
+    _indexed(fresh_bot, tmp_path, "rhine.txt", (
         "The Rhine in numbers\n\n"
         "At the Dutch border the Rhine discharges about 2,900 cubic metres of water a second. "
         "The river is navigable from Basel to the North Sea.\n"
     ))
-    fresh_bot.ingest([tmp_path / "docs"])
     same = fresh_bot.ask("How much water does the Rhine discharge at the Dutch border?")
     assert not same.abstained and "2,900" in same.text
-    other = "How much water does the Rhine discharge at the French border?"
-    assert fresh_bot.ask(other).abstained
-    from qa_bot import QABot
-
-    lenient = QABot(index_dir=tmp_path / "index", tuning=Tuning(modifier_abstention=False))
-    assert not lenient.ask(other).abstained  # the rule refuses it, not the evidence score
+    _only_the_rule_refuses(fresh_bot, tmp_path, "modifier_abstention", "How much water does the Rhine discharge at the French border?")
 
 
 def test_polarity_differs_only_for_a_negated_question_over_a_sentence_that_negates_nothing():
@@ -294,12 +295,11 @@ def test_polarity_differs_only_for_a_negated_question_over_a_sentence_that_negat
 
 
 def test_a_negated_question_is_not_answered_by_what_did_happen(fresh_bot, tmp_path):
-    write(tmp_path / "docs" / "summit.txt", (
+    _indexed(fresh_bot, tmp_path, "summit.txt", (
         "EU summit in Brussels\n\n"
         "At the summit in Brussels, Hungary signed the migration pact after a long night of talks. "
         "Poland voted against the budget, diplomats said.\n"
     ))
-    fresh_bot.ingest([tmp_path / "docs"])
     asked = fresh_bot.ask("Which pact did Hungary sign at the summit in Brussels?")
     assert not asked.abstained
     negated = "Which pact did Hungary not sign at the summit in Brussels?"

@@ -270,6 +270,9 @@ def test_a_sentence_about_another_one_of_the_asked_thing_conflicts():
     assert conflicting_modifiers(mild, "In 2010 the Amazon experienced another drought.") == []
     border = analyse("How much water does the Rhine discharge at the French border?")
     assert conflicting_modifiers(border, "At the Dutch border the Rhine discharges 2,900 cubic metres a second.") == [("French", "Dutch")]
+    cold = analyse("What are often associated with the transfer of cold?")
+    assert conflicting_modifiers(cold, "Nonconservative forces are often associated with the transfer of heat.") == [("cold", "heat")]
+    assert conflicting_modifiers(cold, "Such forces are often associated with the transfer of cold air.") == []
     # an adjective against a name is not one of the same kind: "the Amazon drainage basin", "the Amazonas Basin"
     basin = analyse("Where did water to the west of the Amazon drainage basin flow?")
     assert conflicting_modifiers(basin, "To the west, water flowed toward the Pacific across the Amazonas Basin.") == []

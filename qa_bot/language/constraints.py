@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from qa_bot.language.pipeline import parse
 from qa_bot.language.profile import QuestionProfile
 from qa_bot.settings import Tuning
 from qa_bot.types import Chunk, Citation
+
+if TYPE_CHECKING:
+    from spacy.tokens import Token
 
 _POSSESSIVE = re.compile(r"['’]s$")
 _WORD = re.compile(r"[\w’'.-]+")
@@ -60,32 +64,56 @@ def polarity_differs(profile: QuestionProfile, sentence: str) -> bool:
 
 
 # the dependencies that say which one of a thing is meant: "the *mild* drought", "the *French*
-# border", "the *Seven*-Day War"
+# border", "the *Seven*-Day War"; and the object of a preposition on it: "the transfer *of heat*"
 _WHICH_ONE = frozenset({"amod", "compound", "nummod"})
 
 
 def conflicting_modifiers(profile: QuestionProfile, sentence: str) -> list[tuple[str, str]]:
     """(the question's word, the sentence's word) where the sentence speaks of the same thing as
     the question but says another one of it: the question's "mild drought" against the sentence's
-    "severe drought", "the French border" against "the Dutch border". A word the sentence uses
-    anywhere, or a number its text holds ("2011[update]"), is no conflict."""
+    "severe drought", "the transfer of cold" against "the transfer of heat". The two words must be
+    of one part of speech ("the Amazon *drainage* basin" and "the *Amazonas* Basin" are not
+    alternatives). A word the sentence uses anywhere, or a number its text holds ("2011[update]"),
+    is no conflict."""
     question, doc = parse(profile.text), parse(sentence)
     said = {t.lemma_.lower() for t in doc} | {t.lower_ for t in doc}
     asked = {t.lemma_.lower() for t in question}
     conflicts = []
     for word in question:
-        if word.dep_ not in _WHICH_ONE or not _content(word) or not _content(word.head):
+        slot = _slot(word)
+        if slot is None or word.lemma_.lower() in said or word.lower_ in said or (word.like_num and word.text in sentence):
             continue
-        if word.lemma_.lower() in said or word.lower_ in said or (word.like_num and word.text in sentence):
-            continue
-        for head in (t for t in doc if t.lemma_.lower() == word.head.lemma_.lower()):
-            other = next((c for c in head.children if c.dep_ == word.dep_ and c.pos_ == word.pos_ and _content(c)
-                          and c.lemma_.lower() not in asked), None)
-            if other is not None:
-                conflicts.append((word.text, other.text))
-                break
+        head, relation = slot
+        other = next((o for t in doc if t.lemma_.lower() == head.lemma_.lower() for o in _filling(t, relation)
+                      if o.pos_ == word.pos_ and o.lemma_.lower() not in asked), None)
+        if other is not None:
+            conflicts.append((word.text, other.text))
     return conflicts
 
 
-def _content(token) -> bool:
+def _slot(word: Token) -> tuple[Token, str] | None:
+    """The word it says which one of, and how: its dependency, or "prep:" and the preposition."""
+    if not _content(word):
+        return None
+    if word.dep_ in _WHICH_ONE:
+        head, relation = word.head, word.dep_
+    elif word.dep_ == "pobj" and word.head.dep_ == "prep":
+        head, relation = word.head.head, f"prep:{word.head.lower_}"
+    else:
+        return None
+    return (head, relation) if _content(head) else None
+
+
+def _filling(token: Token, relation: str) -> list[Token]:
+    """The content words that fill `relation` on `token` (see `_slot`)."""
+    if relation.startswith("prep:"):
+        preposition = relation[len("prep:"):]
+        found = [g for c in token.children if c.dep_ == "prep" and c.lower_ == preposition
+                 for g in c.children if g.dep_ == "pobj"]
+    else:
+        found = [c for c in token.children if c.dep_ == relation]
+    return [t for t in found if _content(t)]
+
+
+def _content(token: Token) -> bool:
     return not (token.is_stop or token.is_punct or token.is_space)

@@ -136,7 +136,9 @@ def run_set(
         t = time.perf_counter()
         base = evaluate_baseline(corpus, questions, limit, progress=progress)
         write_outputs(base, work / "reports" / name / "llama-index")
-        entry["llama-index"] = {"metrics": base.metrics, "meta": base.meta, "seconds": round(time.perf_counter() - t, 1)}
+        entry["llama-index"] = {
+            "metrics": base.metrics, "meta": base.meta, "seconds": round(time.perf_counter() - t, 1), "limit": limit,
+        }
         for h, metrics in halves(base.results).items():
             entry[f"llama-index {h}"] = {"metrics": metrics}
         print(f"[{name}] llama-index done in {entry['llama-index']['seconds']} s", file=sys.stderr, flush=True)
@@ -281,7 +283,8 @@ def main() -> int:
         entry = run_set(name, args.work, args.limit, not args.no_baseline, progress, args.prefix_corpus, args.split, args.answerer)
         results = load()
         old = results.get(name, {})
-        if args.no_baseline and "llama-index" in old and old.get("limit") == args.limit:
+        if args.no_baseline and "llama-index" in old:
+            # kept whatever this run's limit: like every system's row, it says its own question count
             entry.update({k: v for k, v in old.items() if k.startswith("llama-index")})
         # the other answerer's rows stay: each system's row says its own question count and commit
         label = system_label(args.answerer)

@@ -8,7 +8,6 @@ answerability signal: below a threshold the bot abstains.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,7 +19,7 @@ from qa_bot.ingest.chunking import indexed_sentence_spans, indexed_text
 from qa_bot.ingest.dates import find_dates
 from qa_bot.ingest.sentences import sentence_spans
 from qa_bot.language.constraints import unmet_constraints
-from qa_bot.language.kinds import NEEDS_MATCH, holds_kind
+from qa_bot.language.kinds import NEEDS_MATCH, holds_kind, says_no
 from qa_bot.language.profile import AnswerType, QuestionProfile
 from qa_bot.settings import Tuning
 from qa_bot.text import terms
@@ -34,7 +33,6 @@ _QUESTION_FRAME = frozenset(
 )
 
 # the weights and factors of the sentence score are Tuning constants (qa_bot/settings.py)
-_NEGATION = re.compile(r"\b(?:not|never|no|none|without|neither|nor)\b|n't\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -147,7 +145,7 @@ def select_evidence(
             score *= t.undated_mismatch  # "where are the *next* talks?": the evidence dates the event
         if query.numbers - words - c.previous:
             score *= t.number_mismatch
-        if query.negated and not _NEGATION.search(c.text):
+        if query.negated and not says_no(c.text):
             score *= t.negation_mismatch
         # ranking also trusts retrieval; whether to answer at all rests on the evidence itself
         rank_score = score + t.w_retrieval * passage.score / top_fused

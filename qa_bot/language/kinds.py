@@ -47,3 +47,11 @@ def holds_kind(kind: AnswerType, text: str) -> bool:
     """Whether `text` holds the kind of thing asked for; always False for a thing, a manner or yes/no."""
     pattern = _PATTERN.get(kind)
     return bool(pattern and pattern.search(text))
+
+
+_NEGATION = re.compile(r"\b(?:not|never|no|none|without|neither|nor)\b|n't\b", re.I)
+
+
+def says_no(text: str) -> bool:
+    """Whether a candidate sentence negates anything, read on the surface for the same reason."""
+    return bool(_NEGATION.search(text))

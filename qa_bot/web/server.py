@@ -93,21 +93,22 @@ class UploadGuard:
         names = PartNames(headers.get(b"content-type", b"").decode("latin-1"))
         wrong: list[tuple[int, str]] = []
 
+        started: list[bool] = []
+
         async def read():
+            if wrong:
+                return {"type": "http.disconnect"}
             message = await receive()
-            if wrong or message["type"] != "http.request":
-                return {"type": "http.disconnect"} if wrong else message
-            try:
-                refusals = [r for r in map(self.uploads.refusal_of_name, names.feed(message.get("body", b""))) if r]
-            except ValueError as error:
-                refusals = [str(error)]
-                wrong.append((400, refusals[0]))
-            if refusals and not wrong:
-                wrong.append((415, refusals[0]))
-            return {"type": "http.disconnect"} if wrong else message
+            if message["type"] == "http.request":
+                refusal = self._type_refusal(names, message.get("body", b""))
+                if refusal:
+                    wrong.append(refusal)
+                    return {"type": "http.disconnect"}
+            return message
 
         async def answer(message):
             if not wrong:  # once refused, the refusal below is the response
+                started.append(True)
                 await send(message)
 
         try:
@@ -115,8 +116,17 @@ class UploadGuard:
         except Exception:
             if not wrong:
                 raise
-        if wrong:
+        if wrong and not started:
             await _plain(send, *wrong[0])
+
+    def _type_refusal(self, names: PartNames, chunk: bytes) -> tuple[int, str] | None:
+        """415 and its sentence for a file that can never be added, 400 for headers that never end."""
+        try:
+            found = names.feed(chunk)
+        except ValueError as error:
+            return 400, str(error)
+        refusal = next((r for r in map(self.uploads.refusal_of_name, found) if r), None)
+        return (415, refusal) if refusal else None
 
     def _refusal(self, scope) -> tuple[int, str] | None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}

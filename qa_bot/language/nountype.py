@@ -24,6 +24,7 @@ PROTOTYPES: dict[AnswerType, tuple[str, str]] = {
 # a verb whose subject is the asked thing asks a cause when it lies this near causing ("what *caused*
 # the outages", "what did officials *blame* them on"); not "what *led* to", nor "what did they *say*"
 CAUSING = ("a cause", "the reason")
+_PROTOTYPE_PHRASES = tuple(p for pair in PROTOTYPES.values() for p in pair)
 
 Encode = Callable[[Sequence[str]], np.ndarray]
 
@@ -41,8 +42,7 @@ class NounTyper:
         self.kin_margin = kin_margin
         self.kin_candidates = kin_candidates
         self.cause_min_cosine = cause_min_cosine
-        self._prototypes: np.ndarray | None = None
-        self._causing: np.ndarray | None = None
+        self._phrases: dict[tuple[str, ...], np.ndarray] = {}  # each set of reference phrases, encoded once
         self._seen: dict[str, AnswerType | None] = {}
         self._seen_verbs: dict[str, bool] = {}
         self._lock = threading.Lock()
@@ -50,11 +50,7 @@ class NounTyper:
     def __call__(self, noun: str) -> AnswerType | None:
         if noun in self._seen:
             return self._seen[noun]
-        with self._lock:
-            if self._prototypes is None:
-                phrases = [p for pair in PROTOTYPES.values() for p in pair]
-                self._prototypes = _unit(self._encode(phrases)).reshape(len(PROTOTYPES), 2, -1)
-        cosines = (self._prototypes @ _unit(self._encode([noun]))[0]).max(axis=1)
+        cosines = self._cosines(noun, _PROTOTYPE_PHRASES).reshape(len(PROTOTYPES), 2).max(axis=1)
         order = np.argsort(-cosines)
         best, second = float(cosines[order[0]]), float(cosines[order[1]])
         kind = list(PROTOTYPES)[order[0]] if best >= self.min_cosine and best - second >= self.min_margin else None
@@ -63,14 +59,16 @@ class NounTyper:
 
     def causal(self, verb: str) -> bool:
         """Whether the verb names a causing: its cosine to `CAUSING` reaches `cause_min_cosine`."""
-        if verb in self._seen_verbs:
-            return self._seen_verbs[verb]
+        if verb not in self._seen_verbs:
+            self._seen_verbs[verb] = bool(self._cosines(verb, CAUSING).max() >= self.cause_min_cosine)
+        return self._seen_verbs[verb]
+
+    def _cosines(self, word: str, phrases: tuple[str, ...]) -> np.ndarray:
+        """The word's cosine to each of `phrases`, which are encoded once per typer."""
         with self._lock:
-            if self._causing is None:
-                self._causing = _unit(self._encode(list(CAUSING)))
-        causal = bool((self._causing @ _unit(self._encode([verb]))[0]).max() >= self.cause_min_cosine)
-        self._seen_verbs[verb] = causal
-        return causal
+            if phrases not in self._phrases:
+                self._phrases[phrases] = _unit(self._encode(list(phrases)))
+        return self._phrases[phrases] @ _unit(self._encode([word]))[0]
 
     def kin(self, noun: str, phrases: Sequence[str]) -> int:
         """Which of `phrases`, best first by the parse, names a kind of `noun` ("cicadas" for "what

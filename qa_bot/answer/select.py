@@ -62,7 +62,7 @@ class EvidenceQuery:
     unseen_idf: float
     numbers: frozenset[str]  # numerals in the question ("22nd", "1757"): evidence must share them
     negated: bool  # "what is *not* prevented…": evidence that does not negate answers another question
-    weights: Mapping[str, float] = field(default_factory=dict, compare=False)  # the idf of each of its words, read once
+    weights: Mapping[str, float] = field(compare=False)  # the idf of each of its words, read once
 
     @classmethod
     def of(cls, profile: QuestionProfile, idf: Callable[[str], float]) -> "EvidenceQuery":

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from qa_bot.language.pipeline import parse
-from qa_bot.language.profile import QuestionProfile
+from qa_bot.language.profile import QuestionProfile, content_word
 from qa_bot.settings import Tuning
 from qa_bot.types import Chunk, Citation
 
@@ -93,7 +93,7 @@ def conflicting_modifiers(profile: QuestionProfile, sentence: str) -> list[tuple
 
 def _slot(word: Token) -> tuple[Token, str] | None:
     """The word it says which one of, and how: its dependency, or "prep:" and the preposition."""
-    if not _content(word):
+    if not content_word(word):
         return None
     if word.dep_ in _WHICH_ONE:
         head, relation = word.head, word.dep_
@@ -101,7 +101,7 @@ def _slot(word: Token) -> tuple[Token, str] | None:
         head, relation = word.head.head, f"prep:{word.head.lower_}"
     else:
         return None
-    return (head, relation) if _content(head) else None
+    return (head, relation) if content_word(head) else None
 
 
 def _filling(token: Token, relation: str) -> list[Token]:
@@ -112,8 +112,4 @@ def _filling(token: Token, relation: str) -> list[Token]:
                  for g in c.children if g.dep_ == "pobj"]
     else:
         found = [c for c in token.children if c.dep_ == relation]
-    return [t for t in found if _content(t)]
-
-
-def _content(token: Token) -> bool:
-    return not (token.is_stop or token.is_punct or token.is_space)
+    return [t for t in found if content_word(t)]

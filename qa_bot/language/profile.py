@@ -99,7 +99,7 @@ def analyse(question: str, noun_type: WordTyper | None = None) -> QuestionProfil
     asked_span = {t.i for t in _asking_tokens(doc, wh_token)}
     lemmas = frozenset(
         t.lemma_.lower() for t in doc
-        if t.i not in asked_span and not (t.is_stop or t.is_punct or t.is_space) and t.tag_ not in WH_TAGS
+        if t.i not in asked_span and content_word(t) and t.tag_ not in WH_TAGS
     )
     years = frozenset(t.text.rstrip("s") for t in doc if _YEAR.match(t.text))
     numbers = frozenset(
@@ -173,6 +173,11 @@ def _is_yes_no(doc: Doc, wh_token: Token | None) -> bool:
 
 def _auxiliary(token: Token) -> bool:
     return token.pos_ == "AUX" or token.tag_ == "MD" or (token.pos_ == "VERB" and token.lemma_ in _AUXILIARY_LEMMAS)
+
+
+def content_word(token: Token) -> bool:
+    """Neither a stop word nor punctuation nor space: a word that says what about."""
+    return not (token.is_stop or token.is_punct or token.is_space)
 
 
 def role_of(token: Token) -> str:

@@ -68,14 +68,6 @@ class PartNames:
             start = end + 4
 
 
-def refusal_of_name(name: str, suffixes: tuple[str, ...] = ALLOWED_SUFFIXES) -> str | None:
-    """The sentence that refuses a file of this name, or None when its type can be added."""
-    shown = safe_name(name)
-    if Path(shown).suffix.lower() in suffixes:
-        return None
-    return f"{shown} was not added: only {', '.join(suffixes)} files can be added."
-
-
 def _megabytes(n: int) -> str:
     return f"{n / 2**20:.1f} MB"
 
@@ -112,7 +104,11 @@ class UploadFolder:
         self.received = received  # set by the app: did this server's upload route write this file?
 
     def refusal_of_name(self, name: str) -> str | None:
-        return refusal_of_name(name, self.suffixes)
+        """The sentence that refuses a file of this name, or None when its type can be added."""
+        shown = safe_name(name)
+        if Path(shown).suffix.lower() in self.suffixes:
+            return None
+        return f"{shown} was not added: only {', '.join(self.suffixes)} files can be added."
 
     def used_bytes(self) -> int:
         return folder_bytes(self.root) if self.root.exists() else 0

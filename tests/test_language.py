@@ -244,7 +244,7 @@ def test_a_passage_about_another_year_is_refused(fresh_bot, tmp_path):
     assert not asked.abstained and "Kerber" in asked.short_answer.text
     other_year = fresh_bot.ask("Who won the women's singles Wimbledon in 2019?")
     assert other_year.abstained and not other_year.citations
-    _only_the_rule_refuses(fresh_bot, tmp_path, "constraint_abstention", "Who won the women's singles title at the US Open in 2018?")
+    _only_the_rule_refuses(fresh_bot, tmp_path, "Who won the women's singles title at the US Open in 2018?", constraint_abstention=False)
 
 
 def _indexed(bot, tmp_path, name: str, text: str) -> None:
@@ -252,12 +252,13 @@ def _indexed(bot, tmp_path, name: str, text: str) -> None:
     bot.ingest([tmp_path / "docs"])
 
 
-def _only_the_rule_refuses(bot, tmp_path, rule: str, question: str) -> None:
-    """The rule, not the evidence score, refuses the question: with the rule off, the same index quotes an answer."""
+def _only_the_rule_refuses(bot, tmp_path, question: str, **rule_off) -> None:
+    """The rule, not the evidence score, refuses the question: with the rule off (`rule_off`, the
+    tuning that turns it off), the same index quotes an answer."""
     from qa_bot import QABot
 
     assert bot.ask(question).abstained
-    lenient = QABot(index_dir=tmp_path / "index", tuning=Tuning(**{rule: False}))
+    lenient = QABot(index_dir=tmp_path / "index", tuning=Tuning(**rule_off))
     assert not lenient.ask(question).abstained
 
 
@@ -286,7 +287,9 @@ def test_a_sentence_about_another_one_is_refused_but_the_same_one_answered(fresh
     ))
     same = fresh_bot.ask("How much water does the Rhine discharge at the Dutch border?")
     assert not same.abstained and "2,900" in same.text
-    _only_the_rule_refuses(fresh_bot, tmp_path, "modifier_abstention", "How much water does the Rhine discharge at the French border?")
+    _only_the_rule_refuses(
+        fresh_bot, tmp_path, "How much water does the Rhine discharge at the French border?", modifier_abstention=False
+    )
 
 
 def test_polarity_differs_only_for_a_negated_question_over_a_sentence_that_negates_nothing():
@@ -305,13 +308,9 @@ def test_a_negated_question_is_not_answered_by_what_did_happen(fresh_bot, tmp_pa
     ))
     asked = fresh_bot.ask("Which pact did Hungary sign at the summit in Brussels?")
     assert not asked.abstained
-    negated = "Which pact did Hungary not sign at the summit in Brussels?"
-    assert fresh_bot.ask(negated).abstained
-    # the polarity check refuses it, not the evidence score
-    from qa_bot import QABot
-
-    lenient = QABot(index_dir=tmp_path / "index", tuning=Tuning(polarity_min_support=0.0))
-    assert not lenient.ask(negated).abstained
+    _only_the_rule_refuses(
+        fresh_bot, tmp_path, "Which pact did Hungary not sign at the summit in Brussels?", polarity_min_support=0.0
+    )
 
 
 @pytest.mark.parametrize("question, yes_no", [

@@ -107,6 +107,9 @@ class Tuning(BaseModel):
     negation_mismatch: float = 0.75
     # sentences read on their own per question (~4 ms each; 8 gained multihop hit@1 0.009)
     rescore: int = 5
+    # of those, only the ones whose score is within this of the best: 0.075-0.15 change no dev figure,
+    # 0.05 one multihop tune question, 0.025 loses seed hit@1 (docs/BENCHMARKS.md)
+    rescore_margin: float = 0.1
     # the abstention scale: a question of more content words than this is never covered by one
     # sentence, so its score is scaled up; a passage under this cosine to the question answers only
     # through a sentence that scores `off_passage_scale` times more (0.35 / 0.40)

@@ -296,3 +296,32 @@ def test_a_question_imports_no_torch_and_torch_still_loads_when_bulk_work_needs_
     assert "February 1" in result["answer"]
     assert result["after_question"] is False and result["thinc_torch"] is False
     assert result["done"] == [True, True] and result["torch"] == "torch"
+
+
+def test_a_shortlisted_sentence_far_behind_the_best_is_not_read_again(seed_bot, monkeypatch):
+    """Reading a sentence alone costs a model run; one whose score is out of reach of the best
+    would not change the answer, so only those within `rescore_margin` are read again, and the rest
+    stay evidence with their in-context scores."""
+    from conftest import SEED_ASKED_ON
+    from qa_bot.answer import select_evidence
+    from qa_bot.language import analyse
+    from qa_bot.settings import Tuning
+
+    question = "Who led the Russian delegation?"
+    vector = seed_bot.embedder.encode([question])[0]
+    profile = analyse(question)
+    pool = seed_bot.retriever.retrieve(question, top_k=12, query_vector=vector, asked_on=SEED_ASKED_ON, profile=profile)
+    calls: list[list[str]] = []
+    real = seed_bot.embedder.encode
+    monkeypatch.setattr(seed_bot.embedder, "encode", lambda texts, spans=None: calls.append(list(texts)) or real(texts, spans))
+    idf = seed_bot.retriever.lexical.current().idf
+
+    def read_again(margin: float) -> tuple[list[str], list]:
+        evidence = select_evidence(profile, vector, pool, seed_bot.embedder, idf, SEED_ASKED_ON, Tuning(rescore_margin=margin))
+        return calls[-1], evidence
+
+    every, wide = read_again(10.0)
+    first, narrow = read_again(0.0)
+    assert len(every) == Tuning().rescore and first == every[:1]
+    assert sorted((e.start, e.text) for e in narrow) == sorted((e.start, e.text) for e in wide)
+    assert "Kostyukov" in narrow[0].text

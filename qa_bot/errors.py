@@ -19,3 +19,10 @@ class ServerGoneError(StoreError):
 
 class EmptyIndexError(QABotError):
     """Nothing has been indexed yet."""
+
+
+def quoted(value: object, limit: int = 60) -> str:
+    """A value from the user's input (an id, a name) as it may appear inside a message: on one
+    line, control characters escaped ("\\n"), cut after `limit` characters."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -64,3 +64,17 @@ def test_missing_and_empty_files(tmp_path):
         read_questions(write(tmp_path / "empty.jsonl", "\n"))
     with pytest.raises(InputError, match=r"corpus.jsonl:2: missing required field 'id'"):
         corpus_ids(write(tmp_path / "corpus.jsonl", '{"id": "a", "text": "x"}\n{"text": "y"}\n'))
+
+
+def test_a_repeated_id_with_a_line_break_is_named_on_one_line(tmp_path):
+    """Found by the property test of corpus files: an id of "\\n" used twice made a two-line message."""
+    from qa_bot.ingest.loaders import check_jsonl
+
+    twice = json.dumps({**GOOD, "id": "q\n1"}) + "\n"
+    with pytest.raises(InputError) as err:
+        read_questions(write(tmp_path / "questions.jsonl", twice * 2))
+    assert "\n" not in str(err.value) and "'q\\n1' was already used on line 1" in str(err.value)
+    article = json.dumps({"id": "\n", "text": "Some news."}) + "\n"
+    with pytest.raises(InputError) as err:
+        check_jsonl(write(tmp_path / "corpus.jsonl", article * 2))
+    assert "\n" not in str(err.value) and "id '\\n' is already used on line 1" in str(err.value)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from qa_bot.errors import InputError
+from qa_bot.errors import InputError, quoted
 from qa_bot.ingest.loaders import iter_jsonl
 
 ROLES = ("user", "assistant")
@@ -55,7 +55,7 @@ def read_questions(path: str | Path) -> list[GoldQuestion]:
         where = f"{path}:{lineno}"
         question = parse_question(record, where)
         if question.id in seen:
-            raise InputError(f"{where}: question id '{question.id}' was already used on line {seen[question.id]}.")
+            raise InputError(f"{where}: question id '{quoted(question.id)}' was already used on line {seen[question.id]}.")
         seen[question.id] = lineno
         questions.append(question)
     if not questions:

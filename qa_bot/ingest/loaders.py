@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 
-from qa_bot.errors import InputError
+from qa_bot.errors import InputError, quoted
 from qa_bot.ingest.documents import DOCX_SUFFIXES, PDF_SUFFIXES, read_docx, read_pdf
 from qa_bot.settings import Settings
 from qa_bot.types import Article
@@ -269,7 +269,7 @@ def check_jsonl(path: Path, max_control_share: float | None = None) -> None:
         doc_id = str(record["id"])
         if doc_id in first_line:
             raise InputError(
-                f"{path}:{lineno}: id '{_short(doc_id)}' is already used on line {first_line[doc_id]}; "
+                f"{path}:{lineno}: id '{quoted(doc_id)}' is already used on line {first_line[doc_id]}; "
                 "ids must be unique within a corpus file."
             )
         first_line[doc_id] = lineno
@@ -303,10 +303,6 @@ def _safe_date(value: object) -> date | None:
         return parse_date(value)
     except (ValueError, OverflowError, TypeError):
         return None
-
-
-def _short(value: str, limit: int = 60) -> str:
-    return value if len(value) <= limit else value[:limit] + "…"
 
 
 def _check_corpus_record(path: Path, lineno: int, record: dict, max_control_share: float | None = None) -> None:

@@ -70,8 +70,28 @@ class Tuning(BaseModel):
     kin_candidates: int = 5
     # tree steps a short-answer candidate is put further for an entity of a second-choice label (the
     # small model's labels are noisy), and for a subject where the question asks an object
-    label_mismatch_steps: int = 1
-    role_mismatch_steps: int = 1
+    # short answers (language/spans.py): the weight of each feature of a candidate phrase, fitted on
+    # the tune halves by benchmarks/fit_short_answers.py; the best-scored phrase answers
+    span_weights: dict[str, float] = Field(default_factory=lambda: {
+        "second_label": -0.804,
+        "any_phrase": -1.78,
+        "holds_head": 0.771,
+        "head_steps": -0.656,
+        "by_head": 0.566,
+        "verb_steps": -0.261,
+        "anchor_steps": -0.999,
+        "gap": -1.064,
+        "role_mismatch": -0.484,
+        "subject": 0.081,
+        "object": 0.078,
+        "length": -0.134,
+        "named_share": -0.528,
+        "before_verb": -0.128,
+        "proper": 0.386,
+        "entity": -0.206,
+        "apposition": 0.191,
+        "tree_first": 0.557,
+    })
     # a name counts as carried by a passage word sharing its first letters ("Ukrain-e/-ian", "Russi-a/-an")
     name_stem_letters: int = 5
     # a negated question ("what is *not* …") whose cited sentence negates nothing is refused when its

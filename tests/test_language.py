@@ -10,6 +10,7 @@ import pytest
 from qa_bot.language import AnswerType, NounTyper, analyse, nlp, short_answer
 from qa_bot.language.kinds import holds_kind
 from qa_bot.language.constraints import conflicting_modifiers, polarity_differs, unmet_constraints
+from qa_bot.language.spans import SPAN_FEATURES, candidate_table
 from qa_bot.settings import Tuning
 from qa_bot.types import Citation
 from conftest import SEED_ASKED_ON, write
@@ -192,6 +193,28 @@ def test_short_answer_on_the_seed_article(seed_bot, question, expected):
     assert sentence[short.start : short.end] == short.text  # offsets point into the cited sentence
     assert len(short.text) < len(sentence) / 2
     assert answer.to_dict()["short_answer"]["text"] == short.text
+
+
+def test_every_short_answer_feature_has_a_fitted_weight():
+    assert set(Tuning().span_weights) == set(SPAN_FEATURES)
+
+
+def test_candidate_phrases_are_spans_of_the_sentence_with_one_row_of_features_each():
+    sentence = "Russian officials attributed the disruptions to an unexplained power surge in Murmansk."
+    texts, features = candidate_table(analyse("Who blamed the disruptions on a power surge?"), sentence)
+    assert texts and all(t in sentence for t in texts)
+    assert features.shape == (len(texts), len(SPAN_FEATURES))
+    assert "the disruptions" not in texts  # the question names it: it answers nothing
+
+
+def test_the_short_answer_follows_the_weights():
+    profile = analyse("Who met the delegation in Abu Dhabi?")
+    sentence = "The negotiator Steve Witkoff met the delegation in Abu Dhabi on Friday."
+    fitted = short_answer(profile, sentence)
+    assert fitted is not None and fitted.text == "Steve Witkoff"
+    # weights that reward a plain noun phrase where a name is asked for pick the one there is
+    plain = short_answer(profile, sentence, tuning=Tuning(span_weights={"any_phrase": 1.0}))
+    assert plain is not None and plain.text == "The negotiator"
 
 
 def test_no_short_answer_when_the_sentence_holds_nothing_of_the_type():

@@ -1,17 +1,20 @@
 """The short answer: the span of the evidence sentence that answers, of the kind the question asks
 for (a person, a date, a number, …) and not already named by the question.
 
-Candidates come from spaCy's entities, noun chunks and adjectives. Among them the one nearest, in
-the dependency tree, to the words the sentence shares with the question wins: the sentence says
-"killed one person and injured 23 others", and "23" hangs off "injured".
+Candidates come from spaCy's entities, noun chunks and adjectives. Each is scored on what the
+parse says of it: how near it lies, in the dependency tree, to the words the sentence shares with
+the question (the sentence says "killed one person and injured 23 others", and "23" hangs off
+"injured"), its role, its label, its length. The weights are fitted, not chosen by hand
+(benchmarks/fit_short_answers.py, on the tune halves), and the best-scored phrase answers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
@@ -57,40 +60,107 @@ def short_answer(
         return None
     t = tuning or Tuning()
     doc = parse(sentence)
-    asked = _asked_words(profile)
-    heads = [t for t in doc if t.lemma_.lower() in profile.heads]
-    candidates = [
-        c for c in _candidates(doc, profile.answer_type, bool(profile.head))
-        if not _named_by_question(doc, c, asked) and not _modifies(doc, c, heads)
-        and any(ch.isalnum() for ch in doc[c.start : c.end].text)
-    ]
+    candidates = _eligible(doc, profile)
     if not candidates:
         return None
-    anchors = [t for t in doc if t.lemma_.lower() in profile.lemmas or t.lower_ in profile.lemmas]
-    verbs = [t for t in anchors if t.lemma_.lower() in profile.verbs]
-
-    def rank(c: _Candidate) -> tuple:
-        role = role_of(doc[c.start : c.end].root)
-        mismatch = t.role_mismatch_steps if profile.role and role != profile.role else 0
-        # "which port …": the port's name hangs off "port" ("the port of Taganrog"); then the verb
-        # the small model's entity labels are noisy ("Kharkiv" a person), so a second-choice label
-        # costs one tree step, not the candidate
-        near = _distance(doc, c, verbs) + mismatch + c.tier * t.label_mismatch_steps
-        # a phrase headed by the asked noun and saying more ("deep religious *convictions*" for "what
-        # conviction") is the answer's own form: no step from it
-        inside = any(c.start <= h.i < c.end for h in heads)
-        return (0 if inside else _distance(doc, c, heads), near, _distance(doc, c, anchors), _gap(c, anchors))
-
-    if kin is not None and profile.head:
-        ranked = sorted(candidates, key=rank)
-        best = ranked[kin(profile.head, [doc[c.start : c.end].text for c in ranked])]
-    else:
-        best = min(candidates, key=rank)
-    span = _with_of_phrase(doc, doc[best.start : best.end])
-    start, end = _trim(sentence, span.start_char, span.end_char)
+    features = _features(doc, candidates, profile)
+    weights = np.array([t.span_weights.get(name, 0.0) for name in SPAN_FEATURES])
+    scores = features @ weights
+    # best score first; a tie goes to the earlier phrase
+    ranked = [candidates[i] for i in sorted(range(len(candidates)), key=lambda i: (-scores[i], candidates[i].start))]
+    best = ranked[kin(profile.head, [doc[c.start : c.end].text for c in ranked])] if kin is not None and profile.head else ranked[0]
+    start, end = _answer_span(doc, sentence, best)
     if start >= end:
         return None
     return ShortAnswer(sentence[start:end], start, end, profile.answer_type.value)
+
+
+def _answer_span(doc: Doc, sentence: str, c: _Candidate) -> tuple[int, int]:
+    """The character span a candidate answers with: completed by its "of" phrase, trimmed."""
+    span = _with_of_phrase(doc, doc[c.start : c.end])
+    return _trim(sentence, span.start_char, span.end_char)
+
+
+# what a candidate phrase is scored on; the weights (`Tuning.span_weights`) are fitted on the tune
+# halves by benchmarks/fit_short_answers.py. Steps and lengths are capped and scaled to 0..1.
+SPAN_FEATURES = (
+    "second_label",  # an entity of another label than the asked one, or a name the recogniser missed
+    "any_phrase",  # a plain noun phrase where a name was asked for
+    "holds_head",  # holds the asked noun ("deep religious *convictions*" for "what conviction")
+    "head_steps",  # tree steps to the asked noun
+    "by_head",  # at most two steps from it ("the suburbs of Moscow, including *Khimki*")
+    "verb_steps",  # ... to the question's verbs found in the sentence
+    "anchor_steps",  # ... to any question word found in the sentence
+    "gap",  # words between it and the nearest question word
+    "role_mismatch",  # a subject where the question asks an object, or the reverse
+    "subject",
+    "object",
+    "length",
+    "named_share",  # share of its content words the question already says
+    "before_verb",  # it comes before the question's verb in the sentence
+    "proper",  # headed by a proper noun
+    "entity",  # a named entity, a date or a number
+    "apposition",  # an apposition, or what one renames ("X, the capital, …")
+    "tree_first",  # the first by the tree alone: nearest the asked noun, then the question's verbs, then its words
+)
+_MAX_STEPS = 8
+_MAX_GAP = 20
+_MAX_LENGTH = 12
+
+
+def _features(doc: Doc, candidates: Sequence[_Candidate], profile: QuestionProfile) -> np.ndarray:
+    """One row of `SPAN_FEATURES` per candidate."""
+    heads = [t for t in doc if t.lemma_.lower() in profile.heads]
+    anchors = [t for t in doc if t.lemma_.lower() in profile.lemmas or t.lower_ in profile.lemmas]
+    verbs = [t for t in anchors if t.lemma_.lower() in profile.verbs]
+    asked = _asked_words(profile)
+    entity_tokens = {i for e in doc.ents for i in range(e.start, e.end)}
+    rows, tree_keys = [], []
+    for c in candidates:
+        span = doc[c.start : c.end]
+        root = span.root
+        role = role_of(root)
+        mismatch = bool(profile.role) and role != profile.role
+        holds_head = any(c.start <= h.i < c.end for h in heads)
+        head, verb, anchor, gap = (_distance(doc, c, heads), _distance(doc, c, verbs), _distance(doc, c, anchors),
+                                   _gap(c, anchors))
+        # the parse alone: a phrase holding the asked noun or nearest it, then nearest the question's
+        # verbs (a second-choice label or the wrong role a step further), then its words
+        tree_keys.append((0 if holds_head else head, verb + mismatch + (c.tier > 0), anchor, gap))
+        content = [t for t in span if not ((t.is_stop and not t.like_num) or t.is_punct or t.is_space)]
+        named = sum(t.lemma_.lower() in asked or t.lower_ in asked for t in content)
+        rows.append([
+            float(c.tier == 1),
+            float(c.tier >= 2),
+            float(holds_head),
+            min(head, _MAX_STEPS) / _MAX_STEPS,
+            float(bool(heads) and head <= 2),
+            min(verb, _MAX_STEPS) / _MAX_STEPS,
+            min(anchor, _MAX_STEPS) / _MAX_STEPS,
+            min(gap, _MAX_GAP) / _MAX_GAP,
+            float(mismatch),
+            float(role == "subj"),
+            float(role == "obj"),
+            min(len(span), _MAX_LENGTH) / _MAX_LENGTH,
+            named / len(content) if content else 0.0,
+            float(bool(verbs) and c.end <= min(v.i for v in verbs)),
+            float(root.pos_ == "PROPN"),
+            float(root.i in entity_tokens or any(t.like_num for t in span)),
+            float(root.dep_ == "appos" or any(ch.dep_ == "appos" for ch in root.children)),
+            0.0,  # tree_first, below
+        ])
+    if rows:
+        rows[min(range(len(rows)), key=tree_keys.__getitem__)][-1] = 1.0
+    return np.array(rows, dtype=np.float64).reshape(len(candidates), len(SPAN_FEATURES))
+
+
+def candidate_table(profile: QuestionProfile, sentence: str) -> tuple[list[str], np.ndarray]:
+    """The candidate phrases of `sentence` for `profile` and their features: what the fit of
+    `Tuning.span_weights` learns from."""
+    doc = parse(sentence)
+    candidates = _eligible(doc, profile)
+    texts = [sentence[start:end] for start, end in (_answer_span(doc, sentence, c) for c in candidates)]
+    return texts, _features(doc, candidates, profile)
 
 
 def is_typed(kind: AnswerType) -> bool:
@@ -104,6 +174,22 @@ def holds_type(profile: QuestionProfile, sentence: str) -> bool:
     doc = parse(sentence)
     asked = _asked_words(profile)
     return any(c.tier == 0 and not _named_by_question(doc, c, asked) for c in _candidates(doc, profile.answer_type))
+
+
+def _eligible(doc: Doc, profile: QuestionProfile) -> list[_Candidate]:
+    """The candidates that could answer: not named by the question, not a modifier of the asked
+    noun, not bare punctuation."""
+    asked = _asked_words(profile)
+    heads = [t for t in doc if t.lemma_.lower() in profile.heads]
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for c in sorted(_candidates(doc, profile.answer_type, bool(profile.head)), key=lambda c: c.tier):
+        if (c.start, c.end) in seen or _named_by_question(doc, c, asked) or _modifies(doc, c, heads):
+            continue
+        if any(ch.isalnum() for ch in doc[c.start : c.end].text):
+            seen.add((c.start, c.end))  # a phrase found twice (an entity and a noun chunk) counts once, at its best tier
+            out.append(c)
+    return sorted(out, key=lambda c: c.start)
 
 
 def _candidates(doc: Doc, kind: AnswerType, wh_det: bool = False) -> list[_Candidate]:

@@ -16,7 +16,6 @@ best phrase there was.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import re
@@ -27,29 +26,27 @@ import numpy as np
 from scipy.optimize import minimize
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(1, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from quality import EVAL, corpus_of  # noqa: E402
 
 from qa_bot.embed import Embedder  # noqa: E402
 from qa_bot.evaluate.gold import read_questions  # noqa: E402
 from qa_bot.evaluate.metrics import contains_answer, token_f1  # noqa: E402
 from qa_bot.evaluate.split import half  # noqa: E402
+from qa_bot.ingest.loaders import iter_jsonl  # noqa: E402
 from qa_bot.ingest.sentences import sentence_spans  # noqa: E402
 from qa_bot.language import AnswerType, NounTyper, analyse  # noqa: E402
 from qa_bot.language.spans import SPAN_FEATURES, candidate_table  # noqa: E402
 from qa_bot.settings import Settings  # noqa: E402
 
-EVAL = ROOT.parent / "shared" / "eval"
 _WORD = re.compile(r"\w+")
 
 
 def _corpus(name: str) -> dict[str, str]:
-    folder = EVAL / name
-    path = folder / "corpus.jsonl" if (folder / "corpus.jsonl").exists() else folder / "corpus.jsonl.gz"
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        rows = [json.loads(line) for line in f if line.strip()]
-    return {r["id"]: r["text"] for r in rows}
+    return {str(r["id"]): r["text"] for _, r in iter_jsonl(corpus_of(name))}
 
 
 def _sentence(question, corpus: dict[str, str]) -> str | None:
@@ -86,8 +83,7 @@ def examples(name: str, typer: NounTyper) -> list[dict]:
         if not texts:
             continue
         f1 = np.array([max(token_f1(t, g) for g in q.answers) for t in texts])
-        rows.append({"set": name, "half": half(q.id), "x": features, "f1": f1, "texts": texts, "head": profile.head, "typed": profile.answer_type.value,
-                     "question": q.question, "sentence": sentence, "answers": q.answers})
+        rows.append({"set": name, "half": half(q.id), "x": features, "f1": f1, "texts": texts, "head": profile.head})
     return rows
 
 
@@ -134,7 +130,7 @@ def main() -> int:
     s = Settings()
     t = s.tuning
     embedder = Embedder(s.embed_model, s.precision, s.embed_batch_size, s.cache_dir)
-    typer = NounTyper(embedder.encode, t.type_min_cosine, t.type_min_margin, t.kin_margin, t.kin_candidates, t.cause_min_cosine)
+    typer = NounTyper.from_tuning(embedder.encode, t)
     rows = [r for name in args.sets for r in examples(name, typer)]
     tune = [r for r in rows if r["half"] == "tune"]
     folds = [[r for k, r in enumerate(tune) if k % 2 == f] for f in (0, 1)]

@@ -69,11 +69,7 @@ class QABot:
         self._answerers: dict[AnswererKind, Answerer] = {
             AnswererKind.EXTRACTIVE: ExtractiveAnswerer(s.min_evidence)
         }
-        tuning = s.tuning
-        self._noun_typer = NounTyper(
-            self.embedder.encode, tuning.type_min_cosine, tuning.type_min_margin, tuning.kin_margin, tuning.kin_candidates,
-            tuning.cause_min_cosine,
-        )
+        self._noun_typer = NounTyper.from_tuning(self.embedder.encode, s.tuning)
         self._lock = threading.Lock()
         self._llm_lock = threading.RLock()  # builds the LLM and its answerer once, on first use
         self._llm = None

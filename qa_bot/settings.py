@@ -68,8 +68,6 @@ class Tuning(BaseModel):
     # the first one's by `kin_margin` answers instead ("cicadas" for "what type of insect"); 1.0: never
     kin_margin: float = 0.2
     kin_candidates: int = 5
-    # tree steps a short-answer candidate is put further for an entity of a second-choice label (the
-    # small model's labels are noisy), and for a subject where the question asks an object
     # short answers (language/spans.py): the weight of each feature of a candidate phrase, fitted on
     # the tune halves by benchmarks/fit_short_answers.py; the best-scored phrase answers
     span_weights: dict[str, float] = Field(default_factory=lambda: {

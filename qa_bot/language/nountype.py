@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from qa_bot.language.profile import AnswerType
+from qa_bot.settings import Tuning
 
 # each type as a noun and as the question it answers; a noun's cosine to a type is its best of the two
 PROTOTYPES: dict[AnswerType, tuple[str, str]] = {
@@ -46,6 +47,14 @@ class NounTyper:
         self._seen: dict[str, AnswerType | None] = {}
         self._seen_verbs: dict[str, bool] = {}
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_tuning(cls, encode: Encode, tuning: Tuning) -> "NounTyper":
+        """The typer with the thresholds chosen on the tune halves."""
+        return cls(
+            encode, tuning.type_min_cosine, tuning.type_min_margin, tuning.kin_margin, tuning.kin_candidates,
+            tuning.cause_min_cosine,
+        )
 
     def __call__(self, noun: str) -> AnswerType | None:
         if noun in self._seen:

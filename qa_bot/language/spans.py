@@ -127,8 +127,8 @@ def _features(doc: Doc, candidates: Sequence[_Candidate], profile: QuestionProfi
         # the parse alone: a phrase holding the asked noun or nearest it, then nearest the question's
         # verbs (a second-choice label or the wrong role a step further), then its words
         tree_keys.append((0 if holds_head else head, verb + mismatch + (c.tier > 0), anchor, gap))
-        content = [t for t in span if not ((t.is_stop and not t.like_num) or t.is_punct or t.is_space)]
-        named = sum(t.lemma_.lower() in asked or t.lower_ in asked for t in content)
+        content = _content_tokens(span)
+        named = sum(_said(t, asked) for t in content)
         rows.append([
             float(c.tier == 1),
             float(c.tier >= 2),
@@ -281,8 +281,17 @@ def _asked_words(profile: QuestionProfile) -> set[str]:
 
 def _named_by_question(doc: Doc, c: _Candidate, asked: set[str]) -> bool:
     """Every content word of the candidate is already in the question: it answers nothing."""
-    words = [t for t in doc[c.start : c.end] if not ((t.is_stop and not t.like_num) or t.is_punct or t.is_space)]
-    return not words or all(t.lemma_.lower() in asked or t.lower_ in asked for t in words)
+    words = _content_tokens(doc[c.start : c.end])
+    return not words or all(_said(t, asked) for t in words)
+
+
+def _content_tokens(span) -> list[Token]:
+    """The words of a phrase that say something: numerals count, stop words and punctuation do not."""
+    return [t for t in span if not ((t.is_stop and not t.like_num) or t.is_punct or t.is_space)]
+
+
+def _said(token: Token, asked: set[str]) -> bool:
+    return token.lemma_.lower() in asked or token.lower_ in asked
 
 
 def _modifies(doc: Doc, c: _Candidate, heads: list[Token]) -> bool:

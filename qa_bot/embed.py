@@ -230,7 +230,8 @@ class Embedder:
             span_keys = [self._spans_key(t, sp) for t, sp in zip(texts, spans)]
             have = self._cache.get_many(span_keys, SPAN_DTYPE) if self._cache else {}
             missing |= {i for i, k in enumerate(span_keys) if k not in have}
-        todo = sorted(missing)
+        # a text given twice (a syndicated copy, a replica) is read once
+        todo = sorted({(keys[i], span_keys[i] if spans is not None else None): i for i in missing}.values())
         if todo:
             vectors, span_vectors = self._encode_raw([texts[i] for i in todo], [spans[i] for i in todo] if spans else None)
             cached.update((keys[i], vectors[j]) for j, i in enumerate(todo))

@@ -65,6 +65,24 @@ def test_cache_hit_does_not_encode_again(tmp_path, passages):
     assert np.array_equal(mixed[0], vectors[0]) and np.array_equal(mixed[2], vectors[1])
 
 
+@pytest.mark.parametrize("cached", [True, False])
+def test_a_text_given_twice_in_one_call_is_read_once(tmp_path, passages, cached):
+    """Syndicated copies put the same sentence in a shortlist twice; the model reads it once."""
+    embedder = Embedder(precision=Precision.FP32, cache_dir=tmp_path if cached else None)
+    encoded: list[str] = []
+    real = embedder._encode_raw
+    embedder._encode_raw = lambda texts, spans=None: encoded.extend(texts) or real(texts, spans)
+    texts = [passages[0], passages[1], passages[0], passages[2], passages[1]]
+    vectors = embedder.encode(texts)
+    assert sorted(encoded) == sorted(passages[:3])
+    assert np.array_equal(vectors[0], vectors[2]) and np.array_equal(vectors[1], vectors[4])
+    assert not np.array_equal(vectors[0], vectors[1])
+    spans = [[(0, 40)], [(0, 40)], [(0, 40)], [(0, 40)], [(0, 40)]]
+    encoded.clear()
+    embedder.encode(texts, spans)
+    assert sorted(encoded) == sorted(passages[:3])  # the spans' own pass, once per distinct text
+
+
 def test_cache_is_keyed_by_precision(tmp_path, passages):
     Embedder(precision=Precision.FP32, cache_dir=tmp_path).encode(passages[:2])
     bf16 = Embedder(precision=Precision.BF16, cache_dir=tmp_path)

@@ -207,6 +207,31 @@ def test_candidate_phrases_are_spans_of_the_sentence_with_one_row_of_features_ea
     assert "the disruptions" not in texts  # the question names it: it answers nothing
 
 
+@pytest.mark.parametrize(
+    "question, prep",
+    [
+        ("In what year did the bridge open?", "in"),
+        ("In which city were the talks held?", "in"),
+        ("To whom did the minister write?", "to"),
+        ("Who led the Russian delegation?", ""),
+        ("How many people were injured?", ""),
+    ],
+)
+def test_the_preposition_the_question_asks_with(question, prep):
+    assert analyse(question).asked_prep == prep
+
+
+def test_a_candidate_after_the_asked_preposition_is_marked(typer):
+    profile = analyse("In what year did the bridge open?", typer)
+    assert profile.answer_type is AnswerType.DATE
+    sentence = "Planned since 1987, the bridge opened in 1995 after years of delay."
+    texts, features = candidate_table(profile, sentence)
+    marked = {t for t, row in zip(texts, features) if row[SPAN_FEATURES.index("same_prep")]}
+    assert marked == {"1995"}, (texts, marked)
+    answer = short_answer(profile, sentence)
+    assert answer is not None and answer.text == "1995"
+
+
 def test_the_short_answer_follows_the_weights():
     profile = analyse("Who met the delegation in Abu Dhabi?")
     sentence = "The negotiator Steve Witkoff met the delegation in Abu Dhabi on Friday."

@@ -69,6 +69,7 @@ class QuestionProfile:
     lemmas: frozenset[str]  # content lemmas, lower-cased
     verbs: frozenset[str]  # lemmas of its main verbs ("led", "injured"): the answer hangs off them
     role: str  # the asked-for thing's role: "subj", "obj" or "" ("what did they *share*" asks an object)
+    asked_prep: str  # the preposition the asked-for phrase is the object of ("*in* what year"), "" when none
     years: frozenset[str]  # "2019": evidence must carry it
     numbers: frozenset[str]  # other numerals the question names ("22nd", "3")
     entities: tuple[str, ...]  # named entities the question names, as written
@@ -116,6 +117,7 @@ def analyse(question: str, noun_type: WordTyper | None = None) -> QuestionProfil
         lemmas=lemmas,
         verbs=frozenset(t.lemma_.lower() for t in doc if t.pos_ == "VERB" and t.i not in asked_span),
         role=_role(wh_token),
+        asked_prep=preposition_of(_phrase_root(wh_token)) if wh_token is not None else "",
         years=years,
         numbers=frozenset(numbers),
         entities=entities,
@@ -193,6 +195,26 @@ def _role(wh_token: Token | None) -> str:
     if wh_token is None:
         return ""
     return role_of(wh_token.head if wh_token.dep_ == "det" else wh_token)
+
+
+def _phrase_root(token: Token) -> Token:
+    """The root of the noun phrase a word is inside ("how" → "many" → "*people*")."""
+    while token.dep_ in _INSIDE_PHRASE and token.head.i != token.i and token.head.pos_ in _PHRASE_HEADS:
+        token = token.head
+    return token
+
+
+_INSIDE_PHRASE = frozenset({"det", "advmod", "amod", "nummod", "compound", "poss", "npadvmod", "quantmod"})
+_PHRASE_HEADS = frozenset({"NOUN", "PROPN", "ADJ", "NUM", "PRON", "ADV"})
+
+
+def preposition_of(root: Token) -> str:
+    """The preposition a phrase (given by its root) is the object of, "" for none: one reading for a
+    question's asked phrase ("*in* what year") and an evidence sentence's candidates ("*in* 1995")."""
+    while root.dep_ in ("conj", "appos") and root.head.i != root.i:  # "A and *B*", "A, *the capital*": as A
+        root = root.head
+    # the parser files "in what *year*" as either
+    return root.head.lower_ if root.dep_ in ("pobj", "pcomp") and root.head.pos_ == "ADP" else ""
 
 
 def _asking_tokens(doc: Doc, wh_token: Token | None) -> list[Token]:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
 
 from qa_bot.language.pipeline import parse
-from qa_bot.language.profile import AnswerType, QuestionProfile, role_of
+from qa_bot.language.profile import AnswerType, QuestionProfile, preposition_of, role_of
 from qa_bot.settings import Tuning
 from qa_bot.types import ShortAnswer
 
@@ -102,6 +102,7 @@ SPAN_FEATURES = (
     "entity",  # a named entity, a date or a number
     "apposition",  # an apposition, or what one renames ("X, the capital, …")
     "tree_first",  # the first by the tree alone: nearest the asked noun, then the question's verbs, then its words
+    "same_prep",  # the object of the preposition the question asks with ("*in* 1995" for "*in* what year")
 )
 _MAX_STEPS = 8
 _MAX_GAP = 20
@@ -148,9 +149,10 @@ def _features(doc: Doc, candidates: Sequence[_Candidate], profile: QuestionProfi
             float(root.i in entity_tokens or any(t.like_num for t in span)),
             float(root.dep_ == "appos" or any(ch.dep_ == "appos" for ch in root.children)),
             0.0,  # tree_first, below
+            float(bool(profile.asked_prep) and preposition_of(root) == profile.asked_prep),
         ])
     if rows:
-        rows[min(range(len(rows)), key=tree_keys.__getitem__)][-1] = 1.0
+        rows[min(range(len(rows)), key=tree_keys.__getitem__)][SPAN_FEATURES.index("tree_first")] = 1.0
     return np.array(rows, dtype=np.float64).reshape(len(candidates), len(SPAN_FEATURES))
 
 

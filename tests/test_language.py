@@ -327,6 +327,18 @@ def test_a_sentence_about_another_one_of_the_asked_thing_conflicts():
     assert conflicting_modifiers(basin, "To the west, water flowed toward the Pacific across the Amazonas Basin.") == []
 
 
+def test_numbers_spelled_out_say_which_one_too():
+    """spaCy lists "third" and "first" as stop words; as modifiers they still say which one is meant.
+    A number written in words and one in digits may be the same number, so they never conflict."""
+    empire = analyse("When was the third German empire founded?")
+    assert conflicting_modifiers(empire, "Prussia unified the states into the second German Empire in 1871.") == [("third", "second")]
+    assert conflicting_modifiers(empire, "The third German Empire was proclaimed in 1933.") == []
+    war = analyse("What was the defeat of the Arab troops during the Seven-Day War?")
+    assert conflicting_modifiers(war, "The defeat of the Arab troops during the Six-Day War was pivotal.") == [("Seven", "Six")]
+    penny = analyse("How many of the one-cent coins are in circulation?")
+    assert conflicting_modifiers(penny, "The mint ended a 233-year run of the 1-cent coin.") == []
+
+
 def test_a_sentence_about_another_one_is_refused_but_the_same_one_answered(fresh_bot, tmp_path):
     _indexed(fresh_bot, tmp_path, "rhine.txt", (
         "The Rhine in numbers\n\n"

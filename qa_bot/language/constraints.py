@@ -85,15 +85,33 @@ def conflicting_modifiers(profile: QuestionProfile, sentence: str) -> list[tuple
             continue
         head, relation = slot
         other = next((o for t in doc if t.lemma_.lower() == head.lemma_.lower() for o in _filling(t, relation)
-                      if o.pos_ == word.pos_ and o.lemma_.lower() not in asked), None)
+                      if _alternatives(word, o) and o.lemma_.lower() not in asked), None)
         if other is not None:
             conflicts.append((word.text, other.text))
     return conflicts
 
 
+def _alternatives(word: Token, other: Token) -> bool:
+    """Two words that could stand in each other's place: of one part of speech, or both numbers
+    ("the *Seven*-Day War" and "the *Six*-Day War", "its *second* level" and "its *first* level"),
+    written alike: "one-cent" and "1-cent" may name one number."""
+    if word.like_num and other.like_num:
+        return _has_digit(word) == _has_digit(other)
+    return other.pos_ == word.pos_
+
+
+def _has_digit(word: Token) -> bool:
+    return any(ch.isdigit() for ch in word.text)
+
+
+def _says_which(word: Token) -> bool:
+    """A content word, or a number even where spaCy lists it as a stop word ("third", "first")."""
+    return content_word(word) or word.like_num
+
+
 def _slot(word: Token) -> tuple[Token, str] | None:
     """The word it says which one of, and how: its dependency, or "prep:" and the preposition."""
-    if not content_word(word):
+    if not _says_which(word):
         return None
     if word.dep_ in _WHICH_ONE:
         head, relation = word.head, word.dep_
@@ -112,4 +130,4 @@ def _filling(token: Token, relation: str) -> list[Token]:
                  for g in c.children if g.dep_ == "pobj"]
     else:
         found = [c for c in token.children if c.dep_ == relation]
-    return [t for t in found if content_word(t)]
+    return [t for t in found if _says_which(t)]

@@ -197,15 +197,16 @@ def _role(wh_token: Token | None) -> str:
     return role_of(wh_token.head if wh_token.dep_ == "det" else wh_token)
 
 
+# the dependencies inside a noun phrase, and the words that head one ("how" → "many" → "people")
+_INSIDE_PHRASE = frozenset({"det", "advmod", "amod", "nummod", "compound", "poss", "npadvmod", "quantmod"})
+_PHRASE_HEADS = frozenset({"NOUN", "PROPN", "ADJ", "NUM", "PRON", "ADV"})
+
+
 def _phrase_root(token: Token) -> Token:
     """The root of the noun phrase a word is inside ("how" → "many" → "*people*")."""
     while token.dep_ in _INSIDE_PHRASE and token.head.i != token.i and token.head.pos_ in _PHRASE_HEADS:
         token = token.head
     return token
-
-
-_INSIDE_PHRASE = frozenset({"det", "advmod", "amod", "nummod", "compound", "poss", "npadvmod", "quantmod"})
-_PHRASE_HEADS = frozenset({"NOUN", "PROPN", "ADJ", "NUM", "PRON", "ADV"})
 
 
 def preposition_of(root: Token) -> str:

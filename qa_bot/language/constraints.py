@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from qa_bot.language.pipeline import parse
-from qa_bot.language.profile import QuestionProfile, content_word
+from qa_bot.language.profile import QuestionProfile, content_word, says_something
 from qa_bot.settings import Tuning
 from qa_bot.types import Chunk, Citation
 
@@ -104,14 +104,9 @@ def _has_digit(word: Token) -> bool:
     return any(ch.isdigit() for ch in word.text)
 
 
-def _says_which(word: Token) -> bool:
-    """A content word, or a number even where spaCy lists it as a stop word ("third", "first")."""
-    return content_word(word) or word.like_num
-
-
 def _slot(word: Token) -> tuple[Token, str] | None:
     """The word it says which one of, and how: its dependency, or "prep:" and the preposition."""
-    if not _says_which(word):
+    if not says_something(word):
         return None
     if word.dep_ in _WHICH_ONE:
         head, relation = word.head, word.dep_
@@ -130,4 +125,4 @@ def _filling(token: Token, relation: str) -> list[Token]:
                  for g in c.children if g.dep_ == "pobj"]
     else:
         found = [c for c in token.children if c.dep_ == relation]
-    return [t for t in found if _says_which(t)]
+    return [t for t in found if says_something(t)]

@@ -182,6 +182,12 @@ def content_word(token: Token) -> bool:
     return not (token.is_stop or token.is_punct or token.is_space)
 
 
+def says_something(token: Token) -> bool:
+    """A content word, or a number even where spaCy's stop list has it ("third", "one"): what a
+    phrase says, and which one of a thing a modifier picks."""
+    return content_word(token) or token.like_num
+
+
 def role_of(token: Token) -> str:
     """A dependency label reduced to what the answer's place in a clause needs: subject or object."""
     if token.dep_ in ("nsubj", "nsubjpass", "csubj", "expl"):

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
 
 from qa_bot.language.pipeline import parse
-from qa_bot.language.profile import AnswerType, QuestionProfile, preposition_of, role_of
+from qa_bot.language.profile import AnswerType, QuestionProfile, preposition_of, role_of, says_something
 from qa_bot.settings import Tuning
 from qa_bot.types import ShortAnswer
 
@@ -60,10 +60,9 @@ def short_answer(
         return None
     t = tuning or Tuning()
     doc = parse(sentence)
-    candidates = _eligible(doc, profile)
+    candidates, features = _scored_candidates(doc, profile)
     if not candidates:
         return None
-    features = _features(doc, candidates, profile)
     weights = np.array([t.span_weights.get(name, 0.0) for name in SPAN_FEATURES])
     scores = features @ weights
     # best score first; a tie goes to the earlier phrase
@@ -109,12 +108,20 @@ _MAX_GAP = 20
 _MAX_LENGTH = 12
 
 
-def _features(doc: Doc, candidates: Sequence[_Candidate], profile: QuestionProfile) -> np.ndarray:
-    """One row of `SPAN_FEATURES` per candidate."""
+def _scored_candidates(doc: Doc, profile: QuestionProfile) -> tuple[list[_Candidate], np.ndarray]:
+    """The candidates that could answer, and their features."""
+    asked = _asked_words(profile)
     heads = [t for t in doc if t.lemma_.lower() in profile.heads]
+    candidates = _eligible(doc, profile, asked, heads)
+    return candidates, _features(doc, candidates, profile, asked, heads)
+
+
+def _features(
+    doc: Doc, candidates: Sequence[_Candidate], profile: QuestionProfile, asked: set[str], heads: list[Token]
+) -> np.ndarray:
+    """One row of `SPAN_FEATURES` per candidate."""
     anchors = [t for t in doc if t.lemma_.lower() in profile.lemmas or t.lower_ in profile.lemmas]
     verbs = [t for t in anchors if t.lemma_.lower() in profile.verbs]
-    asked = _asked_words(profile)
     entity_tokens = {i for e in doc.ents for i in range(e.start, e.end)}
     rows, tree_keys = [], []
     for c in candidates:
@@ -160,9 +167,9 @@ def candidate_table(profile: QuestionProfile, sentence: str) -> tuple[list[str],
     """The candidate phrases of `sentence` for `profile` and their features: what the fit of
     `Tuning.span_weights` learns from."""
     doc = parse(sentence)
-    candidates = _eligible(doc, profile)
+    candidates, features = _scored_candidates(doc, profile)
     texts = [sentence[start:end] for start, end in (_answer_span(doc, sentence, c) for c in candidates)]
-    return texts, _features(doc, candidates, profile)
+    return texts, features
 
 
 def is_typed(kind: AnswerType) -> bool:
@@ -178,11 +185,9 @@ def holds_type(profile: QuestionProfile, sentence: str) -> bool:
     return any(c.tier == 0 and not _named_by_question(doc, c, asked) for c in _candidates(doc, profile.answer_type))
 
 
-def _eligible(doc: Doc, profile: QuestionProfile) -> list[_Candidate]:
-    """The candidates that could answer: not named by the question, not a modifier of the asked
-    noun, not bare punctuation."""
-    asked = _asked_words(profile)
-    heads = [t for t in doc if t.lemma_.lower() in profile.heads]
+def _eligible(doc: Doc, profile: QuestionProfile, asked: set[str], heads: list[Token]) -> list[_Candidate]:
+    """The candidates that could answer: not named by the question (`asked`), not a modifier of the
+    asked noun (`heads`, its tokens in the sentence), not bare punctuation."""
     seen: set[tuple[int, int]] = set()
     out = []
     for c in sorted(_candidates(doc, profile.answer_type, bool(profile.head)), key=lambda c: c.tier):
@@ -288,8 +293,8 @@ def _named_by_question(doc: Doc, c: _Candidate, asked: set[str]) -> bool:
 
 
 def _content_tokens(span) -> list[Token]:
-    """The words of a phrase that say something: numerals count, stop words and punctuation do not."""
-    return [t for t in span if not ((t.is_stop and not t.like_num) or t.is_punct or t.is_space)]
+    """The words of a phrase that say something: numbers count, stop words and punctuation do not."""
+    return [t for t in span if says_something(t)]
 
 
 def _said(token: Token, asked: set[str]) -> bool:

@@ -194,6 +194,35 @@ def test_a_bounded_search_ranks_by_the_rare_words_and_scores_at_most_the_bound()
     assert small.idf("brankov") > small.idf("budget") > 0
 
 
+def test_a_search_returns_the_best_bm25_rows_with_their_scores_filtered_or_not():
+    """The search takes the best rows before it looks up their chunk ids: the ids, scores and
+    order are those of scoring every matching row, and a filter still applies before the cut."""
+    from qa_bot.store.fts import LexicalIndex
+    from qa_bot.text import terms
+    from qa_bot.types import Chunk
+
+    # every passage a different length, so that no two share a score
+    chunks = [
+        Chunk(f"d{i}#0", f"d{i}", f"The harbour of Vellmar {'was dredged ' * (i % 4)}reopened{' quay' * i}.", 0, 10,
+              source="Baltic Wire" if i % 3 else "Harbour Post")
+        for i in range(30)
+    ]
+    index = LexicalIndex(None, create=True, max_postings=10**9)
+    index.replace([], chunks, {c.doc_id: "v" for c in chunks})
+    query = "When was the Vellmar harbour dredged?"
+    match = " OR ".join(f'"{t}"' for t in terms(query))
+    every = index._db.execute(
+        "SELECT c.chunk_id, c.source, -bm25(fts) FROM fts JOIN chunks c ON c.id = fts.rowid WHERE fts MATCH ?", (match,)
+    ).fetchall()
+    assert len(every) == len(chunks) and len({s for _, _, s in every}) == len(chunks)
+    best = sorted(every, key=lambda row: -row[2])
+    found = index.search_ids(query, 7)
+    assert [cid for cid, _ in found] == [cid for cid, _, _ in best[:7]]
+    assert [s for _, s in found] == pytest.approx([s for _, _, s in best[:7]])
+    filtered = index.search_ids(query, 3, Filters(sources=("Harbour Post",)))
+    assert [cid for cid, _ in filtered] == [cid for cid, source, _ in best if source == "Harbour Post"][:3]
+
+
 def test_an_index_further_behind_than_the_change_log_keeps_is_built_again(chroma_url, tmp_path):  # noqa: F811
     """The writer's log keeps records a moment only, so by the time the reader asks, the record of
     the first article is gone: catching up from what is left would miss it; the reader builds its

@@ -252,9 +252,13 @@ class LexicalIndex:
                 ).fetchone()
                 if bound:
                     where, params = f" AND fts.rowid > ?{where}", [bound[0], *params]
+            # the best rows first, then their chunk ids: joined inside, the join ran for every
+            # matching row (~8k at 100k chunks), a third of the search's time
+            join = " JOIN chunks c ON c.id = fts.rowid" if filters else ""
             sql = (
-                "SELECT c.chunk_id, bm25(fts) AS s FROM fts JOIN chunks c ON c.id = fts.rowid "
-                f"WHERE fts MATCH ?{where} ORDER BY s LIMIT ?"
+                "SELECT k.chunk_id, best.s FROM (SELECT fts.rowid AS id, bm25(fts) AS s FROM fts"
+                f"{join} WHERE fts MATCH ?{where} ORDER BY s LIMIT ?) best "
+                "JOIN chunks k ON k.id = best.id ORDER BY best.s"
             )
             rows = self._db.execute(sql, [match, *params, top_k]).fetchall()
         return [(chunk_id, -score) for chunk_id, score in rows if score < 0]

@@ -164,7 +164,7 @@ class QABot:
             dense=dense_hits,
         )
         progress(f"Reading {plural(len(pool), 'passage')}…")
-        lexical = self.retriever.lexical.current()
+        lexical = self.retriever.lexical.latest()  # the index this question's search just read
         evidence = select_evidence(profile, question_vector, pool, self.embedder, lexical.idf, when, s.tuning)
         if self._checks_constraints(profile):
             evidence = constraints_first(profile, evidence, s.tuning)

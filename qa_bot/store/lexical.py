@@ -68,6 +68,7 @@ class SyncedLexicalIndex:
         self._lock = threading.RLock()
         self._index: LexicalIndex | None = None
         self._generation: str | None = None
+        self._live: LiveLexicalIndex | None = None
         self.rebuilds = 0  # whole builds from the collection by this process (tests and benchmarks read it)
         if hasattr(store, "add_listener"):
             store.add_listener(self._on_change)
@@ -91,7 +92,17 @@ class SyncedLexicalIndex:
                     else:
                         self._catch_up(index, generation)
                 self._generation = generation
-            return LiveLexicalIndex(index, self._store, self._damaged)
+            self._live = LiveLexicalIndex(index, self._store, self._damaged)
+            return self._live
+
+    def latest(self) -> LiveLexicalIndex:
+        """The index as the last `current()` left it, without reading the generation again (~0.8 ms
+        at 100k chunks): for what the same question reads after its search. `current()` when no
+        index is open."""
+        with self._lock:
+            if self._live is not None and self._index is not None:
+                return self._live
+        return self.current()
 
     # ---- keeping up ----------------------------------------------------------------------------
     def _on_change(self, change: Change) -> None:
@@ -246,5 +257,6 @@ class SyncedLexicalIndex:
                 self._index.close()
                 self._index = None
                 self._generation = None
+                self._live = None
                 if path is not None:
                     path.unlink(missing_ok=True)

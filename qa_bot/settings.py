@@ -115,6 +115,7 @@ class Tuning(BaseModel):
     w_temporal: float = 0.25
     w_retrieval: float = 0.1
     context_share: float = 0.5  # how much the previous sentence's words count: it often names the topic
+    off_topic: float = 0.8  # factor when a noun of the question occurs nowhere in the index
     # factors for what rarely answers: "when" without a date, "how many" without a number, "why"
     # without a cause; a numeral of the question missing; a negated question, a sentence negating
     # nothing (on squad2 dev the last two flagged 30 unanswerable questions for 4 answerable ones).

@@ -87,6 +87,27 @@ def test_the_words_naming_the_asked_kind_are_welcome_not_required():
     assert not query.optional and set(terms("researcher")) <= query.required
 
 
+def test_only_a_noun_the_index_never_uses_puts_a_question_off_topic():
+    """A thing the articles never name ("population") marks the question down; a verb or an
+    adjective they never use ("take place", "characterize", "first") is how a rewording reads."""
+    from qa_bot.answer.select import EvidenceQuery
+    from qa_bot.text import terms
+
+    def idf_without(*words: str):
+        unseen = set(terms(" ".join(words))) | {"\x00"}
+        return lambda term: 9.0 if term in unseen else 1.0
+
+    off = EvidenceQuery.of(analyse("What is the population of Abu Dhabi?"), idf_without("population"))
+    assert off.off_topic
+    reworded = EvidenceQuery.of(analyse("Where did the negotiations take place?"), idf_without("take"))
+    assert not reworded.off_topic and set(terms("take")) <= reworded.required
+    described = analyse("How did the Ukrainian president characterize the first exchanges?")
+    assert not EvidenceQuery.of(described, idf_without("characterize", "first")).off_topic
+    assert EvidenceQuery.of(described, idf_without("exchanges")).off_topic
+    # the kind of thing asked for is no topic: "which port" is answered by a name, not the word
+    assert not EvidenceQuery.of(analyse("Which port was blockaded?"), idf_without("port")).off_topic
+
+
 def test_a_negated_question_is_read_off_the_parse():
     from qa_bot.answer.select import EvidenceQuery
 

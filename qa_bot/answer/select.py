@@ -58,6 +58,8 @@ class EvidenceQuery:
     direction: int
     required: frozenset[str]  # content words evidence should contain
     optional: frozenset[str]  # answer-type words ("which *port*"): welcome, not required
+    off_topic: bool
+    unseen_idf: float
     numbers: frozenset[str]  # numerals in the question ("22nd", "1757"): evidence must share them
     negated: bool  # "what is *not* prevented…": evidence that does not negate answers another question
     weights: Mapping[str, float] = field(compare=False)  # the idf of each of its words, read once
@@ -69,11 +71,16 @@ class EvidenceQuery:
         content = {t for t in terms(profile.text) if t not in _QUESTION_FRAME and t not in asking}
         optional = frozenset(terms(profile.kind_words)) & content
         required = frozenset(content - optional) or frozenset(content)
+        unseen = idf("\x00")  # the weight of a word no indexed passage contains
         return cls(
             kind=profile.answer_type,
             direction=profile.direction,
             required=required,
             optional=optional,
+            # a thing the index never names: not a verb or an adjective, which a rewording changes
+            # ("where did the talks *take place*"), nor one of the words that ask
+            off_topic=any(idf(t) >= unseen for t in required & set(terms(" ".join(profile.nouns)))),
+            unseen_idf=unseen,
             numbers=frozenset(t for t in content if any(ch.isdigit() for ch in t)),
             negated=profile.negated,
             weights={t: idf(t) for t in required | optional},
@@ -130,6 +137,8 @@ def select_evidence(
         lexical = (1 - t.context_share) * own + t.context_share * query.coverage(words | c.previous)
         typed = holds_kind(query.kind, c.text)
         score = t.w_dense * cosine + t.w_lexical * lexical + t.w_type * typed
+        if query.off_topic:
+            score *= t.off_topic
         if query.kind in NEEDS_MATCH and not typed:
             score *= t.type_mismatch
         if anchor:

@@ -73,6 +73,8 @@ class QuestionProfile:
     years: frozenset[str]  # "2019": evidence must carry it
     numbers: frozenset[str]  # other numerals the question names ("22nd", "3")
     entities: tuple[str, ...]  # named entities the question names, as written
+    nouns: tuple[str, ...]  # the words that name things (nouns, proper nouns), as written: a wording
+    # changes its verbs and adjectives more readily than what it is about
     yes_no: bool
     negated: bool
     comparison: bool
@@ -121,6 +123,7 @@ def analyse(question: str, noun_type: WordTyper | None = None) -> QuestionProfil
         years=years,
         numbers=frozenset(numbers),
         entities=entities,
+        nouns=tuple(t.text for t in doc if t.pos_ in ("NOUN", "PROPN") and t.i not in asked_span),
         yes_no=yes_no,
         negated=any(t.dep_ == "neg" for t in doc),
         comparison=any(t.tag_ in ("JJR", "JJS", "RBR", "RBS") for t in doc if t.i not in asked_span),

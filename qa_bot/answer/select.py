@@ -59,7 +59,6 @@ class EvidenceQuery:
     required: frozenset[str]  # content words evidence should contain
     optional: frozenset[str]  # answer-type words ("which *port*"): welcome, not required
     off_topic: bool
-    unseen_idf: float
     numbers: frozenset[str]  # numerals in the question ("22nd", "1757"): evidence must share them
     negated: bool  # "what is *not* prevented…": evidence that does not negate answers another question
     weights: Mapping[str, float] = field(compare=False)  # the idf of each of its words, read once
@@ -80,7 +79,6 @@ class EvidenceQuery:
             # a thing the index never names: not a verb or an adjective, which a rewording changes
             # ("where did the talks *take place*"), nor one of the words that ask
             off_topic=any(idf(t) >= unseen for t in required & set(terms(" ".join(profile.nouns)))),
-            unseen_idf=unseen,
             numbers=frozenset(t for t in content if any(ch.isdigit() for ch in t)),
             negated=profile.negated,
             weights={t: idf(t) for t in required | optional},
